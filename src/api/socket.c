@@ -1,0 +1,642 @@
+/* api/ — the socket calls (include/tcpwave/socket.h).
+ *
+ * RFC 9293 §3.10.1–3.10.6 (OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS as
+ * user calls), RFC 2525 §2.17 (close with unread data resets), RFC 6056
+ * (ephemeral ports), Linux's socket semantics for what the RFC leaves open.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/sock.h"
+#include "tcp/isn.h"
+
+/* Linux's SO_SNDBUF/SO_RCVBUF floors. */
+#define SOCK_MIN_SNDBUF 4608u
+#define SOCK_MIN_RCVBUF 2304u
+#define SOCK_MAX_BUF (64u << 20)
+
+struct tcpw_sock *tcpw__sock_get(struct tcpw_stack *s, int fd)
+{
+    if (fd < 0 || (size_t)fd >= s->tcp->nsocks)
+        return NULL;
+    return s->tcp->socks[fd];
+}
+
+struct tcpw_sock *tcpw__sock_new(struct tcpw_stack *s)
+{
+    struct tcpw_tcp_state *t = s->tcp;
+    struct tcpw_sock *so;
+    size_t fd;
+
+    for (fd = 0; fd < t->nsocks; fd++)
+        if (!t->socks[fd])
+            break;
+    if (fd == t->nsocks) {
+        size_t n = t->nsocks ? t->nsocks * 2 : 16;
+        struct tcpw_sock **grown;
+        if (n > (size_t)INT32_MAX)
+            return NULL;
+        grown = realloc(t->socks, n * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        memset(grown + t->nsocks, 0, (n - t->nsocks) * sizeof(*grown));
+        t->socks = grown;
+        t->nsocks = n;
+    }
+    so = calloc(1, sizeof(*so));
+    if (!so)
+        return NULL;
+    so->fd = (int)fd;
+    so->stack = s;
+    so->last_state = TCPW_CLOSED;
+    so->sndbuf = s->cfg.tcp_wmem_default;
+    so->rcvbuf = s->cfg.tcp_rmem_default;
+    so->keepidle_s = s->cfg.tcp_keepalive_time_ms / 1000u;
+    so->keepintvl_s = s->cfg.tcp_keepalive_intvl_ms / 1000u;
+    so->keepcnt = s->cfg.tcp_keepalive_probes;
+    t->socks[fd] = so;
+    return so;
+}
+
+static void wake_list_remove(struct tcpw_stack *s, struct tcpw_sock *so)
+{
+    struct tcpw_sock **pp;
+    if (!so->wake_pending)
+        return;
+    for (pp = &s->tcp->wake_head; *pp; pp = &(*pp)->wake_next) {
+        if (*pp == so) {
+            *pp = so->wake_next;
+            break;
+        }
+    }
+    so->wake_pending = false;
+}
+
+static void listener_free(struct tcpw_stack *s, struct tcpw_listener *l)
+{
+    struct tcpw_listener **pp;
+    for (pp = &s->tcp->listeners; *pp; pp = &(*pp)->next) {
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    }
+    free(l);
+}
+
+static void sock_free(struct tcpw_stack *s, struct tcpw_sock *so)
+{
+    wake_list_remove(s, so);
+    if (so->listener)
+        listener_free(s, so->listener);
+    s->tcp->socks[so->fd] = NULL;
+    tcpw_rcvbuf_fini(&so->leftover);
+    free(so);
+}
+
+void tcpw__socks_destroy(struct tcpw_stack *s)
+{
+    struct tcpw_tcp_state *t = s->tcp;
+    for (size_t fd = 0; fd < t->nsocks; fd++)
+        if (t->socks[fd])
+            sock_free(s, t->socks[fd]);
+    free(t->socks);
+    t->socks = NULL;
+    t->nsocks = 0;
+}
+
+struct tcpw_listener *tcpw__listener_find(struct tcpw_stack *s, uint32_t addr, uint16_t port)
+{
+    for (struct tcpw_listener *l = s->tcp->listeners; l; l = l->next)
+        if (l->port == port && (l->addr == 0 || l->addr == addr))
+            return l;
+    return NULL;
+}
+
+/* Whether a socket (bound, listening or connected) other than `except`
+ * holds local port `port`. */
+static bool sock_holds_port(struct tcpw_stack *s, uint16_t port, const struct tcpw_sock *except)
+{
+    for (size_t fd = 0; fd < s->tcp->nsocks; fd++) {
+        const struct tcpw_sock *so = s->tcp->socks[fd];
+        if (so && so != except && so->bound && so->lport == port)
+            return true;
+    }
+    return false;
+}
+
+/* Whether any live connection (orphans included) uses local port `port`. */
+static bool conn_holds_port(struct tcpw_stack *s, uint16_t port)
+{
+    const struct tcpw_tuple_table *t = &s->tcp->conns;
+    for (size_t b = 0; b <= t->mask; b++)
+        for (const struct tcpw_tuple_node *n = t->buckets[b]; n; n = n->next)
+            if (n->tuple.lport == port)
+                return true;
+    return false;
+}
+
+static bool tw_holds_port(struct tcpw_stack *s, uint16_t port)
+{
+    for (const struct tcpw_tw *tw = s->tcp->tw.oldest; tw; tw = tw->newer)
+        if (tw->node.tuple.lport == port)
+            return true;
+    return false;
+}
+
+bool tcpw__port_in_use(struct tcpw_stack *s, uint16_t port)
+{
+    return sock_holds_port(s, port, NULL) || conn_holds_port(s, port);
+}
+
+struct bind_pick {
+    struct tcpw_stack *s;
+    const struct tcpw_sock *so;
+};
+
+static bool bind_port_free(void *user, uint16_t port)
+{
+    struct bind_pick *b = user;
+    return !sock_holds_port(b->s, port, b->so) && !conn_holds_port(b->s, port) &&
+           !tw_holds_port(b->s, port);
+}
+
+int tcpw_socket(struct tcpw_stack *s)
+{
+    struct tcpw_sock *so = tcpw__sock_new(s);
+    return so ? so->fd : -ENOMEM;
+}
+
+int tcpw_bind(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+
+    if (!so)
+        return -EBADF;
+    if (so->bound || so->conn || so->listener)
+        return -EINVAL;
+    if (addr != 0 && addr != s->addr)
+        return -EADDRNOTAVAIL;
+    if (port == 0) {
+        struct bind_pick b = {s, so};
+        int err = tcpw_port_pick(&s->tcp->ports, s->addr, 0, 0,
+                                 (uint16_t)s->cfg.ip_local_port_range_min,
+                                 (uint16_t)s->cfg.ip_local_port_range_max, bind_port_free, &b,
+                                 &port);
+        if (err)
+            return err;
+    } else if (sock_holds_port(s, port, so)) {
+        return -EADDRINUSE;
+    }
+    so->bound = true;
+    so->laddr = s->addr;
+    so->lport = port;
+    return 0;
+}
+
+int tcpw_listen(struct tcpw_stack *s, int fd, int backlog)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    struct tcpw_listener *l;
+    int err;
+
+    if (!so)
+        return -EBADF;
+    if (so->conn || so->connected_once)
+        return -EINVAL;
+    if (backlog < 1)
+        backlog = 1;
+    if ((uint32_t)backlog > s->cfg.somaxconn)
+        backlog = (int)s->cfg.somaxconn;
+    if (so->listener) {
+        so->listener->backlog = (uint32_t)backlog; /* listen() again resizes */
+        return 0;
+    }
+    if (!so->bound) {
+        err = tcpw_bind(s, fd, 0, 0);
+        if (err)
+            return err;
+    }
+    /* Linux refuses to listen on a port that live connections or, without
+     * SO_REUSEADDR, TIME_WAIT records still hold. */
+    if (conn_holds_port(s, so->lport) || (!so->reuseaddr && tw_holds_port(s, so->lport)))
+        return -EADDRINUSE;
+    l = calloc(1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    l->sock = so;
+    l->addr = 0;
+    l->port = so->lport;
+    l->backlog = (uint32_t)backlog;
+    l->next = s->tcp->listeners;
+    s->tcp->listeners = l;
+    so->listener = l;
+    so->last_state = TCPW_LISTEN;
+    return 0;
+}
+
+int tcpw_accept(struct tcpw_stack *s, int fd, uint32_t *addr, uint16_t *port)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd), *ns;
+    struct tcpw_listener *l;
+    struct tcpw_conn *c;
+
+    if (!so)
+        return -EBADF;
+    l = so->listener;
+    if (!l)
+        return -EINVAL;
+    c = l->accept_head;
+    if (!c)
+        return -EAGAIN;
+    ns = tcpw__sock_new(s);
+    if (!ns)
+        return -ENOMEM;
+    l->accept_head = c->accept_next;
+    if (!l->accept_head)
+        l->accept_tail = NULL;
+    l->accept_count--;
+    c->accept_next = NULL;
+    c->in_accept_queue = false;
+    c->listener = NULL;
+    c->sock = ns;
+    ns->conn = c;
+    ns->bound = false; /* the port belongs to the listener */
+    ns->laddr = c->node.tuple.laddr;
+    ns->lport = c->node.tuple.lport;
+    ns->raddr = c->node.tuple.raddr;
+    ns->rport = c->node.tuple.rport;
+    ns->connected_once = true;
+    ns->nodelay = so->nodelay;
+    ns->sndbuf = so->sndbuf;
+    ns->rcvbuf = so->rcvbuf;
+    if (c->fin_rcvd)
+        ns->eof = true;
+    if (addr)
+        *addr = ns->raddr;
+    if (port)
+        *port = ns->rport;
+    return ns->fd;
+}
+
+struct connect_pick {
+    struct tcpw_stack *s;
+    struct tcpw_tuple tuple;
+};
+
+static bool connect_port_free(void *user, uint16_t port)
+{
+    struct connect_pick *p = user;
+    struct tcpw_tuple t = p->tuple;
+
+    t.lport = port;
+    /* A 4-tuple is free when no connection, TIME_WAIT record, listener or
+     * explicitly bound socket has it (RFC 6056 §2.1). */
+    return !tcpw__conn_find(p->s, &t) && !tcpw__tw_find(p->s, &t) &&
+           !tcpw__listener_find(p->s, t.laddr, port) && !sock_holds_port(p->s, port, NULL);
+}
+
+int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    struct connect_pick pick;
+    struct tcpw_conn *c;
+    int err;
+
+    if (!so)
+        return -EBADF;
+    if (so->listener)
+        return -EINVAL;
+    if (so->conn)
+        return so->conn->state == TCPW_SYN_SENT ? -EALREADY : -EISCONN;
+    if (so->connected_once)
+        return -EISCONN;
+    if (addr == 0 || addr == UINT32_MAX || port == 0)
+        return -EINVAL;
+    pick.s = s;
+    pick.tuple.laddr = s->addr;
+    pick.tuple.raddr = addr;
+    pick.tuple.rport = port;
+    if (so->bound) {
+        pick.tuple.lport = so->lport;
+        if (tcpw__conn_find(s, &pick.tuple) || tcpw__tw_find(s, &pick.tuple))
+            return -EADDRNOTAVAIL;
+    } else {
+        err = tcpw_port_pick(&s->tcp->ports, s->addr, addr, port,
+                             (uint16_t)s->cfg.ip_local_port_range_min,
+                             (uint16_t)s->cfg.ip_local_port_range_max, connect_port_free, &pick,
+                             &pick.tuple.lport);
+        if (err)
+            return err;
+    }
+    c = tcpw__conn_create(s, &pick.tuple, so->sndbuf, so->rcvbuf);
+    if (!c)
+        return -ENOMEM;
+    c->sock = so;
+    c->nodelay = so->nodelay;
+    so->conn = c;
+    so->laddr = pick.tuple.laddr;
+    so->lport = pick.tuple.lport;
+    so->raddr = addr;
+    so->rport = port;
+    c->iss = tcpw_isn(s->tcp->secret, &pick.tuple, s->now);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->adv_mss = (uint16_t)(s->cfg.mtu - TCPW_IPV4_HDR_MIN - TCPW_TCP_HDR_MIN);
+    if (so->maxseg && so->maxseg < c->adv_mss)
+        c->adv_mss = (uint16_t)so->maxseg;
+    c->mss = c->adv_mss;
+    {
+        uint8_t shift = 0;
+        while (shift < TCPW_MAX_WSCALE && (c->rcv.cap >> shift) > 65535u)
+            shift++;
+        c->rcv_wscale = s->cfg.tcp_window_scaling ? shift : 0;
+    }
+    c->rtt_start = s->now;
+    tcpw__set_state(c, TCPW_SYN_SENT);
+    tcpw__send_syn(c);
+    tcpw__rtx_timer_update(c, true);
+    tcpw__dispatch_events(s);
+    return -EINPROGRESS;
+}
+
+/* Reports a pending error once (SO_ERROR semantics), or 0. */
+static int take_error(struct tcpw_sock *so)
+{
+    int err = so->error;
+    so->error = 0;
+    return err ? -err : 0;
+}
+
+ssize_t tcpw_send(struct tcpw_stack *s, int fd, const void *buf, size_t len)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    struct tcpw_conn *c;
+    size_t taken;
+    int err;
+
+    if (!so)
+        return -EBADF;
+    if (!buf && len)
+        return -EINVAL;
+    err = take_error(so);
+    if (err)
+        return err;
+    if (so->wr_shut || so->dead)
+        return -EPIPE;
+    c = so->conn;
+    if (!c)
+        return so->connected_once ? -EPIPE : -ENOTCONN;
+    if (c->state == TCPW_SYN_SENT || c->state == TCPW_SYN_RECEIVED)
+        return -EAGAIN;
+    if (!tcpw__state_can_send(c->state))
+        return -EPIPE;
+    if (len == 0)
+        return 0;
+    taken = tcpw_sndbuf_append(&c->snd, buf, len);
+    if (taken == 0)
+        return -EAGAIN;
+    tcpw__output(c);
+    tcpw__dispatch_events(s);
+    return (ssize_t)taken;
+}
+
+ssize_t tcpw_recv(struct tcpw_stack *s, int fd, void *buf, size_t len, int flags)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    struct tcpw_conn *c;
+    size_t n;
+
+    if (!so)
+        return -EBADF;
+    if (!buf && len)
+        return -EINVAL;
+    c = so->conn;
+    if (!c && so->leftover.readable) {
+        if (flags & TCPW_MSG_PEEK)
+            return (ssize_t)tcpw_rcvbuf_peek(&so->leftover, buf, len);
+        return (ssize_t)tcpw_rcvbuf_read(&so->leftover, buf, len);
+    }
+    if (c && c->rcv.readable) {
+        if (flags & TCPW_MSG_PEEK)
+            return (ssize_t)tcpw_rcvbuf_peek(&c->rcv, buf, len);
+        n = tcpw_rcvbuf_read(&c->rcv, buf, len);
+        /* RFC 9293 §3.8.6.2.2: tell the peer when reading opened the window
+         * by enough to matter (tcpw__rcv_window applies the SWS rule). */
+        if (tcpw__state_synchronized(c->state) &&
+            seq_gt(c->rcv_nxt + tcpw__rcv_window(c), c->rcv_adv))
+            tcpw__send_ack(c);
+        tcpw__dispatch_events(s);
+        return (ssize_t)n;
+    }
+    if (so->error)
+        return take_error(so);
+    if (so->eof || so->rd_shut)
+        return 0;
+    if (!c)
+        return so->connected_once ? 0 : -ENOTCONN;
+    return -EAGAIN;
+}
+
+int tcpw_shutdown(struct tcpw_stack *s, int fd, int how)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    struct tcpw_conn *c;
+
+    if (!so)
+        return -EBADF;
+    if (how != TCPW_SHUT_RD && how != TCPW_SHUT_WR && how != TCPW_SHUT_RDWR)
+        return -EINVAL;
+    c = so->conn;
+    if (!c || c->state == TCPW_SYN_SENT)
+        return -ENOTCONN;
+    if (how == TCPW_SHUT_RD || how == TCPW_SHUT_RDWR) {
+        so->rd_shut = true;
+        c->rd_shut = true;
+        tcpw_rcvbuf_clear(&c->rcv);
+    }
+    if (how == TCPW_SHUT_WR || how == TCPW_SHUT_RDWR) {
+        so->wr_shut = true;
+        tcpw__conn_shutdown_write(c);
+    }
+    tcpw__sock_wake(so);
+    tcpw__dispatch_events(s);
+    return 0;
+}
+
+/* Closing a listener resets what it had not handed out yet (Linux's
+ * inet_csk_listen_stop). */
+static void listener_close(struct tcpw_stack *s, struct tcpw_listener *l)
+{
+    struct tcpw_tuple_table *t = &s->tcp->conns;
+    bool again = true;
+
+    while (again) {
+        again = false;
+        for (size_t b = 0; b <= t->mask && !again; b++) {
+            for (struct tcpw_tuple_node *n = t->buckets[b]; n; n = n->next) {
+                struct tcpw_conn *c = (struct tcpw_conn *)n;
+                if (c->listener == l) {
+                    tcpw__conn_abort(c, 0);
+                    again = true; /* the table changed under us */
+                    break;
+                }
+            }
+        }
+    }
+}
+
+int tcpw_close(struct tcpw_stack *s, int fd)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    struct tcpw_conn *c;
+
+    if (!so)
+        return -EBADF;
+    if (so->listener)
+        listener_close(s, so->listener);
+    c = so->conn;
+    if (c) {
+        if (c->state == TCPW_SYN_SENT) {
+            /* RFC 9293 §3.10.4 SYN-SENT: "Delete the TCB". */
+            tcpw__conn_done(c, 0);
+        } else if (c->rcv.readable && !c->rd_shut) {
+            /* RFC 2525 §2.17 / RFC 9293 §3.10.4 note: data the application
+             * never read is lost, so the peer must not believe it delivered:
+             * reset instead of FIN (Linux: TCPAbortOnClose). */
+            tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_CLOSE);
+            tcpw__conn_abort(c, 0);
+        } else {
+            c->rd_shut = true;
+            c->sock = NULL;
+            so->conn = NULL;
+            s->tcp->orphans++;
+            tcpw__conn_shutdown_write(c);
+            if (c->state == TCPW_FIN_WAIT_2 && s->cfg.tcp_fin_timeout_ms)
+                tcpw_timer_arm(&s->wheel, &c->state_timer,
+                               s->now + (uint64_t)s->cfg.tcp_fin_timeout_ms * 1000u);
+        }
+    }
+    sock_free(s, so);
+    tcpw__dispatch_events(s);
+    return 0;
+}
+
+unsigned tcpw__sock_events(const struct tcpw_sock *so)
+{
+    const struct tcpw_conn *c = so->conn;
+    unsigned ev = 0;
+
+    if (so->listener)
+        return so->listener->accept_count ? TCPW_POLLIN : 0;
+    if (so->error)
+        ev |= TCPW_POLLERR;
+    if (c) {
+        if (c->rcv.readable || so->eof || so->rd_shut)
+            ev |= TCPW_POLLIN;
+        if (so->eof)
+            ev |= TCPW_POLLRDHUP;
+        if (tcpw__state_can_send(c->state) && !so->wr_shut && tcpw_sndbuf_space(&c->snd) > 0)
+            ev |= TCPW_POLLOUT;
+        if (so->eof && so->wr_shut)
+            ev |= TCPW_POLLHUP;
+    } else if (so->connected_once || so->error || so->dead || so->leftover.readable) {
+        /* The connection is over: reads give EOF or the error, writes EPIPE. */
+        ev |= TCPW_POLLIN | TCPW_POLLOUT | TCPW_POLLHUP;
+        if (so->eof)
+            ev |= TCPW_POLLRDHUP;
+    }
+    return ev;
+}
+
+unsigned tcpw_poll(struct tcpw_stack *s, int fd)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    return so ? tcpw__sock_events(so) : 0;
+}
+
+int tcpw_sock_state(struct tcpw_stack *s, int fd)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    if (!so)
+        return -EBADF;
+    if (so->conn)
+        return (int)so->conn->state;
+    return (int)so->last_state;
+}
+
+int tcpw_getsockname(struct tcpw_stack *s, int fd, uint32_t *addr, uint16_t *port)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    if (!so)
+        return -EBADF;
+    if (addr)
+        *addr = so->bound || so->connected_once || so->conn ? so->laddr : 0;
+    if (port)
+        *port = so->lport;
+    return 0;
+}
+
+int tcpw_getpeername(struct tcpw_stack *s, int fd, uint32_t *addr, uint16_t *port)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    if (!so)
+        return -EBADF;
+    if (!so->conn || so->conn->state == TCPW_SYN_SENT)
+        return -ENOTCONN;
+    if (addr)
+        *addr = so->raddr;
+    if (port)
+        *port = so->rport;
+    return 0;
+}
+
+int tcpw_conn_info(struct tcpw_stack *s, int fd, struct tcpw_conn_info *info)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    const struct tcpw_conn *c;
+
+    if (!so)
+        return -EBADF;
+    c = so->conn;
+    if (!c)
+        return -ENOTCONN;
+    memset(info, 0, sizeof(*info));
+    info->state = c->state;
+    info->laddr = c->node.tuple.laddr;
+    info->raddr = c->node.tuple.raddr;
+    info->lport = c->node.tuple.lport;
+    info->rport = c->node.tuple.rport;
+    info->iss = c->iss;
+    info->irs = c->irs;
+    info->snd_una = c->snd_una;
+    info->snd_nxt = c->snd_nxt;
+    info->rcv_nxt = c->rcv_nxt;
+    info->snd_wnd = c->snd_wnd;
+    info->rcv_wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    info->mss = c->mss;
+    info->snd_wscale = c->snd_wscale;
+    info->rcv_wscale = c->rcv_wscale;
+    info->ts_ok = c->ts_ok;
+    info->sack_ok = c->sack_ok;
+    info->srtt_us = c->rtt.srtt_us;
+    info->rto_us = (uint32_t)tcpw_rtt_rto(&c->rtt, s->cfg.tcp_rto_max_ms * 1000u);
+    info->cwnd = c->cc.cwnd;
+    info->ssthresh = c->cc.ssthresh;
+    info->unacked = (uint32_t)(seq_gt(c->snd_nxt, tcpw__data_start(c))
+                                   ? c->snd_nxt - tcpw__data_start(c)
+                                   : 0);
+    if (info->unacked > c->snd.len)
+        info->unacked = (uint32_t)c->snd.len;
+    info->unsent = (uint32_t)c->snd.len - info->unacked;
+    info->readable = (uint32_t)c->rcv.readable;
+    info->retransmits = c->retransmits;
+    info->total_retrans = c->total_retrans;
+    info->orphan = false;
+    return 0;
+}
+
+void tcpw_state_counts(const struct tcpw_stack *s, uint64_t counts[TCPW_STATE_COUNT])
+{
+    memcpy(counts, s->tcp->state_counts, sizeof(s->tcp->state_counts));
+}

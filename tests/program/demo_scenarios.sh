@@ -1,0 +1,89 @@
+#!/bin/sh
+# Runs every `tcpwave demo` scenario and checks the lines that make each one
+# what it claims (the ladder is the program's output; these are its facts).
+# Usage: demo_scenarios.sh path/to/tcpwave
+set -u
+tw=$1
+fail=0
+out=$(mktemp)
+trap 'rm -f "$out" "$out.pcap"' EXIT
+
+expect() { # scenario, fixed string that must appear
+  if ! grep -qF -- "$2" "$out"; then
+    echo "FAIL $1: missing: $2"
+    fail=1
+  fi
+}
+reject() { # scenario, fixed string that must not appear
+  if grep -qF -- "$2" "$out"; then
+    echo "FAIL $1: unexpected: $2"
+    fail=1
+  fi
+}
+run() {
+  if ! "$tw" demo --scenario "$1" > "$out" 2>&1; then
+    echo "FAIL $1: exit status"; cat "$out"; fail=1
+  fi
+}
+
+n=$("$tw" demo --list | wc -l)
+[ "$n" -ge 9 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
+
+run normal-close
+expect normal-close "FIN_WAIT_1   ---- FIN,ACK seq=6 ack=6"
+expect normal-close "FIN_WAIT_2   |<-- arrives"
+expect normal-close "TIME_WAIT    |<-- arrives                               LAST_ACK"
+expect normal-close "CLOSED                                                  LISTEN"
+expect normal-close "client counters: TcpActiveOpens=1 TcpExtTW=1"
+
+run server-closes-first
+expect server-closes-first "server counters: TcpPassiveOpens=1 TcpExtTW=1"
+
+run simultaneous-close
+expect simultaneous-close "CLOSING"
+expect simultaneous-close "client counters: TcpActiveOpens=1 TcpExtTW=1"
+expect simultaneous-close "server counters: TcpPassiveOpens=1 TcpExtTW=1"
+
+run fin-ack-together
+expect fin-ack-together "FIN_WAIT_1   <---------------- FIN,ACK seq=1 ack=2"
+reject fin-ack-together "FIN_WAIT_2   "
+
+run half-close
+expect half-close "client: recv() = 12 \"part 1part 2\""
+expect half-close "client: recv() = 0"
+
+run lost-last-ack
+expect lost-last-ack "(lost)"
+expect lost-last-ack "server: SO_ERROR = 0 (orderly close)"
+reject lost-last-ack "RST"
+
+run lost-last-ack-without-timewait
+expect lost-last-ack-without-timewait "---- RST seq=2"
+expect lost-last-ack-without-timewait "server: SO_ERROR = ECONNRESET"
+
+run close-with-unread-data
+expect close-with-unread-data "---- RST,ACK seq=1 ack=18"
+expect close-with-unread-data "TcpExtTCPAbortOnClose=1"
+reject close-with-unread-data "TIME_WAIT   "
+
+run refused
+expect refused "SO_ERROR = ECONNREFUSED"
+
+# JSON: one object per line, the first a note, every line starts with {"time":
+"$tw" demo --format=json > "$out" || fail=1
+if grep -qv '^{"time":' "$out"; then echo "FAIL json: a line is not an event object"; fail=1; fi
+expect json '"flags":"FIN,ACK"'
+
+# The pcap option writes a capture of every packet.
+"$tw" demo --pcap "$out.pcap" > "$out" || fail=1
+expect pcap "pcap: $out.pcap ("
+[ -s "$out.pcap" ] || { echo "FAIL pcap: empty file"; fail=1; }
+
+# Bad input: clear errors, exit status 2.
+"$tw" demo --scenario nosuch > "$out" 2>&1; [ $? -eq 2 ] || { echo "FAIL bad scenario status"; fail=1; }
+expect bad-scenario "no scenario 'nosuch'"
+"$tw" demo --set tcp_msl=0 > "$out" 2>&1; [ $? -eq 2 ] || { echo "FAIL bad --set status"; fail=1; }
+"$tw" demo --format xml > "$out" 2>&1; [ $? -eq 2 ] || { echo "FAIL bad --format status"; fail=1; }
+
+if [ $fail -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+exit $fail

@@ -1,0 +1,536 @@
+/* tcpwave demo — the life and teardown of a connection between two
+ * simulated hosts, printed as a ladder diagram (text for people, JSON Lines
+ * for programs), optionally captured to a pcap file.
+ *
+ * Each scenario is a short script of application calls at virtual times;
+ * everything on the wire is what the two tcpwave stacks do by themselves.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "ladder.h"
+#include "tcpwave/pcap.h"
+#include "tcpwave/sim.h"
+#include "tcpwave/socket.h"
+#include "wire/wire.h"
+
+#define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
+#define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
+#define SERVER_PORT 80u
+#define MS UINT64_C(1000)
+#define SEC UINT64_C(1000000)
+
+struct demo {
+    struct tcpw_sim *sim;
+    struct ladder ladder;
+    struct tcpw_stack *client, *server;
+    struct tcpw_config client_cfg, server_cfg;
+    int cfd, lfd, sfd;
+    /* Packets from `drop_from` matching `drop_flags` exactly are dropped
+     * `drop_count` times (the lost-ACK scenarios). */
+    uint32_t drop_from;
+    uint8_t drop_flags;
+    int drop_count;
+};
+
+/* The state of the one connection a demo host has, for the ladder. */
+static const char *host_state(void *user, uint32_t addr)
+{
+    struct demo *d = user;
+    struct tcpw_stack *s = addr == CLIENT_ADDR ? d->client : d->server;
+    uint64_t counts[TCPW_STATE_COUNT];
+
+    tcpw_state_counts(s, counts);
+    for (int st = TCPW_SYN_SENT; st < TCPW_STATE_COUNT; st++)
+        if (counts[st])
+            return tcpw_state_name((enum tcpw_state)st);
+    if (addr == SERVER_ADDR && d->lfd >= 0)
+        return "LISTEN";
+    return "CLOSED";
+}
+
+static void note(struct demo *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct demo *d, const char *fmt, ...)
+{
+    char buf[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    ladder_note(&d->ladder, tcpw_sim_now(d->sim), buf);
+}
+
+static void run_for(struct demo *d, uint64_t us)
+{
+    uint64_t until = tcpw_sim_now(d->sim) + us;
+    tcpw_stack_advance(d->client, tcpw_sim_now(d->sim));
+    tcpw_stack_advance(d->server, tcpw_sim_now(d->sim));
+    tcpw_sim_run_until(d->sim, until);
+}
+
+static const char *err_name(ssize_t r)
+{
+    switch (-r) {
+    case ECONNRESET:
+        return "ECONNRESET";
+    case ECONNREFUSED:
+        return "ECONNREFUSED";
+    case EPIPE:
+        return "EPIPE";
+    case EAGAIN:
+        return "EAGAIN";
+    case ETIMEDOUT:
+        return "ETIMEDOUT";
+    case ENOTCONN:
+        return "ENOTCONN";
+    default:
+        return "error";
+    }
+}
+
+/* Calls recv and says what the application saw. */
+static ssize_t app_recv(struct demo *d, const char *who, struct tcpw_stack *s, int fd)
+{
+    char buf[256];
+    ssize_t r = tcpw_recv(s, fd, buf, sizeof(buf) - 1, 0);
+    if (r > 0) {
+        buf[r] = '\0';
+        note(d, "%s: recv() = %zd \"%s\"", who, r, buf);
+    } else if (r == 0) {
+        note(d, "%s: recv() = 0 (end of stream: the peer sent FIN)", who);
+    } else {
+        note(d, "%s: recv() = -%s", who, err_name(r));
+    }
+    return r;
+}
+
+static void app_send(struct demo *d, const char *who, struct tcpw_stack *s, int fd, const char *text)
+{
+    ssize_t r = tcpw_send(s, fd, text, strlen(text));
+    if (r >= 0)
+        note(d, "%s: send(\"%s\") = %zd", who, text, r);
+    else
+        note(d, "%s: send() = -%s", who, err_name(r));
+}
+
+static void app_close(struct demo *d, const char *who, struct tcpw_stack *s, int *fd)
+{
+    note(d, "%s: close()", who);
+    tcpw_close(s, *fd);
+    *fd = -1;
+}
+
+/* Connects the client and accepts on the server; returns 0 when both have
+ * an established connection. */
+static int open_connection(struct demo *d)
+{
+    int r;
+    d->cfd = tcpw_socket(d->client);
+    note(d, "client: connect(10.0.0.2:80)");
+    r = tcpw_connect(d->client, d->cfd, SERVER_ADDR, SERVER_PORT);
+    if (r != -EINPROGRESS)
+        return r;
+    run_for(d, 5 * MS);
+    d->sfd = tcpw_accept(d->server, d->lfd, NULL, NULL);
+    if (d->sfd < 0)
+        return d->sfd;
+    note(d, "server: accept() -> connection");
+    return 0;
+}
+
+static void wait_time_wait(struct demo *d)
+{
+    uint64_t msl2 = 2u * (uint64_t)d->client_cfg.tcp_msl_ms * MS;
+    note(d, "both ends wait; TIME_WAIT lasts 2MSL = %" PRIu64 " s", (uint64_t)(msl2 / SEC));
+    run_for(d, msl2 + 1 * SEC);
+    note(d, "2MSL later: TIME_WAIT is over, nothing of the connection is left");
+}
+
+static int scenario_normal_close(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    app_send(d, "client", d->client, d->cfd, "hello");
+    run_for(d, 10 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_send(d, "server", d->server, d->sfd, "world");
+    run_for(d, 10 * MS);
+    app_recv(d, "client", d->client, d->cfd);
+    run_for(d, 100 * MS);
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 10 * MS);
+    wait_time_wait(d);
+    return 0;
+}
+
+static int scenario_server_closes_first(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    app_send(d, "client", d->client, d->cfd, "GET /");
+    run_for(d, 10 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_send(d, "server", d->server, d->sfd, "200 OK");
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "client", d->client, d->cfd);
+    app_recv(d, "client", d->client, d->cfd);
+    run_for(d, 100 * MS);
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 10 * MS);
+    note(d, "TIME_WAIT is on the server: it closed first");
+    wait_time_wait(d);
+    return 0;
+}
+
+static int scenario_simultaneous_close(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    run_for(d, 100 * MS);
+    note(d, "both applications close at the same instant");
+    app_close(d, "client", d->client, &d->cfd);
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 100 * MS);
+    note(d, "the FINs crossed: FIN_WAIT_1 -> CLOSING -> TIME_WAIT on both ends");
+    wait_time_wait(d);
+    return 0;
+}
+
+static int scenario_fin_ack_together(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    run_for(d, 100 * MS);
+    app_close(d, "client", d->client, &d->cfd);
+    /* The server learns of the FIN when it arrives (1 ms) and closes at
+     * once, before its delayed ACK (40 ms) is due: its FIN carries the ACK. */
+    run_for(d, 2 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 100 * MS);
+    note(d, "FIN,ACK acked our FIN: FIN_WAIT_1 -> TIME_WAIT without FIN_WAIT_2");
+    wait_time_wait(d);
+    return 0;
+}
+
+static int scenario_half_close(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    app_send(d, "client", d->client, d->cfd, "request");
+    note(d, "client: shutdown(SHUT_WR): no more to send, still reading");
+    tcpw_shutdown(d->client, d->cfd, TCPW_SHUT_WR);
+    run_for(d, 100 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_recv(d, "server", d->server, d->sfd);
+    app_send(d, "server", d->server, d->sfd, "part 1");
+    run_for(d, 100 * MS);
+    app_send(d, "server", d->server, d->sfd, "part 2");
+    run_for(d, 100 * MS);
+    app_recv(d, "client", d->client, d->cfd);
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "client", d->client, d->cfd);
+    app_close(d, "client", d->client, &d->cfd);
+    wait_time_wait(d);
+    return 0;
+}
+
+static int lost_last_ack(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    run_for(d, 100 * MS);
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    note(d, "the network will lose the client's next pure ACK (the last one)");
+    d->drop_from = CLIENT_ADDR;
+    d->drop_flags = TCPW_ACK;
+    d->drop_count = 1;
+    /* The server keeps its socket (shutdown, not close) to learn how the
+     * connection ended. */
+    note(d, "server: shutdown(SHUT_WR)");
+    tcpw_shutdown(d->server, d->sfd, TCPW_SHUT_WR);
+    run_for(d, 3 * SEC);
+    {
+        int err = 0;
+        size_t len = sizeof(err);
+        tcpw_getsockopt(d->server, d->sfd, TCPW_SO_ERROR, &err, &len);
+        note(d, "server: SO_ERROR = %s", err == 0 ? "0 (orderly close)" : err_name(-err));
+    }
+    app_close(d, "server", d->server, &d->sfd);
+    return 0;
+}
+
+static int scenario_lost_last_ack(struct demo *d)
+{
+    int r = lost_last_ack(d);
+    if (r)
+        return r;
+    note(d, "TIME_WAIT re-ACKed the retransmitted FIN: the server closed cleanly");
+    wait_time_wait(d);
+    return 0;
+}
+
+static int scenario_lost_last_ack_without_timewait(struct demo *d)
+{
+    int r = lost_last_ack(d);
+    if (r)
+        return r;
+    note(d, "without TIME_WAIT the retransmitted FIN met no connection: RST,");
+    note(d, "and the server saw a reset instead of an orderly close");
+    run_for(d, 1 * SEC);
+    return 0;
+}
+
+static int scenario_close_with_unread_data(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    app_send(d, "server", d->server, d->sfd, "data nobody reads");
+    run_for(d, 100 * MS);
+    note(d, "client closes without reading what arrived (RFC 2525 2.17)");
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_send(d, "server", d->server, d->sfd, "more");
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 100 * MS);
+    note(d, "a RST instead of FIN: no TIME_WAIT on either side");
+    return 0;
+}
+
+static int scenario_refused(struct demo *d)
+{
+    int err = 0;
+    size_t len = sizeof(err);
+    d->cfd = tcpw_socket(d->client);
+    note(d, "client: connect(10.0.0.2:81), a port nobody listens on");
+    tcpw_connect(d->client, d->cfd, SERVER_ADDR, 81);
+    run_for(d, 10 * MS);
+    tcpw_getsockopt(d->client, d->cfd, TCPW_SO_ERROR, &err, &len);
+    note(d, "client: SO_ERROR = %s", err == ECONNREFUSED ? "ECONNREFUSED" : "unexpected");
+    return err == ECONNREFUSED ? 0 : -EPROTO;
+}
+
+struct scenario {
+    const char *name;
+    const char *help;
+    int (*run)(struct demo *d);
+    bool skip_time_wait; /* the client runs with the test-only tcp_tw_skip_for_test */
+};
+
+static const struct scenario scenarios[] = {
+    {"normal-close", "client closes first: FIN, ACK, FIN, ACK; TIME_WAIT on the client",
+     scenario_normal_close, false},
+    {"server-closes-first", "server closes first: TIME_WAIT moves to the server",
+     scenario_server_closes_first, false},
+    {"simultaneous-close", "both close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT on both",
+     scenario_simultaneous_close, false},
+    {"fin-ack-together", "the peer's FIN carries the ACK: FIN_WAIT_1 -> TIME_WAIT",
+     scenario_fin_ack_together, false},
+    {"half-close", "shutdown(SHUT_WR): the peer keeps sending until its own FIN",
+     scenario_half_close, false},
+    {"lost-last-ack", "the last ACK is lost; TIME_WAIT re-ACKs the retransmitted FIN",
+     scenario_lost_last_ack, false},
+    {"lost-last-ack-without-timewait", "the same with TIME_WAIT skipped: the FIN meets a RST",
+     scenario_lost_last_ack_without_timewait, true},
+    {"close-with-unread-data", "close() with unread data sends RST, not FIN",
+     scenario_close_with_unread_data, false},
+    {"refused", "connect() to a closed port: RST, ECONNREFUSED", scenario_refused, false},
+};
+#define SCENARIO_COUNT (sizeof(scenarios) / sizeof(scenarios[0]))
+
+static bool drop_filter(void *user, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    struct demo *d = user;
+    struct tcpw_packet p;
+    (void)now;
+    if (d->drop_count <= 0 || from != d->drop_from)
+        return false;
+    if (tcpw_packet_parse(pkt, len, &p) != TCPW_DROP_NONE || p.ip.proto != TCPW_IP_PROTO_TCP)
+        return false;
+    if (p.l4.tcp.flags != d->drop_flags || p.l4.tcp.payload_len)
+        return false;
+    d->drop_count--;
+    return true;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: tcpwave demo [--scenario NAME] [--list] [--format text|json]\n"
+          "                    [--pcap FILE] [--seed N] [--absolute] [--set name=value]...\n"
+          "Runs a scenario between two simulated hosts (client 10.0.0.1, server\n"
+          "10.0.0.2:80) and prints its ladder diagram. Default: normal-close.\n"
+          "Sequence numbers are relative to each side's ISN unless --absolute.\n",
+          f);
+}
+
+static void print_counters(FILE *out, const struct tcpw_stack *s, const char *who)
+{
+    fprintf(out, "%s counters:", who);
+    for (int c = 0; c < TCPW_CTR_COUNT; c++) {
+        static const enum tcpw_counter shown[] = {
+            TCPW_CTR_TCP_ACTIVE_OPENS, TCPW_CTR_TCP_PASSIVE_OPENS, TCPW_CTR_TCP_OUT_RSTS,
+            TCPW_CTR_TCP_RETRANS_SEGS, TCPW_CTR_TW, TCPW_CTR_TCP_ABORT_ON_CLOSE,
+            TCPW_CTR_TCP_ABORT_ON_DATA, TCPW_CTR_TCP_ESTAB_RESETS, TCPW_CTR_TCP_ATTEMPT_FAILS,
+        };
+        for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
+            uint64_t v = tcpw_stack_counter(s, (enum tcpw_counter)c);
+            if (shown[k] == (enum tcpw_counter)c && v)
+                fprintf(out, " %s=%" PRIu64, tcpw_counter_name((enum tcpw_counter)c), v);
+        }
+    }
+    fputc('\n', out);
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    const struct scenario *sc = &scenarios[0];
+    enum ladder_format format = LADDER_TEXT;
+    const char *pcap_path = NULL;
+    struct tcpw_config cfg = tcpw_config_linux_defaults;
+    struct tcpw_pcap *pcap = NULL;
+    uint64_t seed = 1;
+    bool absolute = false;
+    struct demo d;
+    int err, status = 0;
+
+    memset(&d, 0, sizeof(d));
+    d.cfd = d.lfd = d.sfd = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--list") == 0) {
+            for (size_t k = 0; k < SCENARIO_COUNT; k++)
+                printf("%-32s %s\n", scenarios[k].name, scenarios[k].help);
+            return 0;
+        } else if (strcmp(a, "--scenario") == 0 && v) {
+            sc = NULL;
+            for (size_t k = 0; k < SCENARIO_COUNT; k++)
+                if (strcmp(scenarios[k].name, v) == 0)
+                    sc = &scenarios[k];
+            if (!sc) {
+                fprintf(stderr, "tcpwave demo: no scenario '%s' (see --list)\n", v);
+                return 2;
+            }
+            i++;
+        } else if (strncmp(a, "--format=", 9) == 0 || (strcmp(a, "--format") == 0 && v)) {
+            const char *f = a[8] == '=' ? a + 9 : argv[++i];
+            if (strcmp(f, "text") == 0)
+                format = LADDER_TEXT;
+            else if (strcmp(f, "json") == 0)
+                format = LADDER_JSON;
+            else {
+                fprintf(stderr, "tcpwave demo: --format is text or json, not '%s'\n", f);
+                return 2;
+            }
+        } else if (strcmp(a, "--absolute") == 0) {
+            absolute = true;
+        } else if (strcmp(a, "--pcap") == 0 && v) {
+            pcap_path = argv[++i];
+        } else if (strcmp(a, "--seed") == 0 && v) {
+            char *end;
+            errno = 0;
+            seed = strtoull(v, &end, 10);
+            if (errno || *end || v[0] == '-' || end == v) {
+                fprintf(stderr, "tcpwave demo: --seed takes a non-negative integer\n");
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--set") == 0 && v) {
+            err = tcpw_config_set_assignment(&cfg, argv[++i]);
+            if (err) {
+                fprintf(stderr, "tcpwave demo: --set %s: %s\n", argv[i], tcpw_strerror(err));
+                return 2;
+            }
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "tcpwave demo: unknown or incomplete option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (tcpw_config_validate(&cfg) != 0) {
+        fprintf(stderr, "tcpwave demo: the --set values do not fit together\n");
+        return 2;
+    }
+    d.client_cfg = cfg;
+    d.server_cfg = cfg;
+    if (sc->skip_time_wait)
+        tcpw_config_set(&d.client_cfg, "tcp_tw_skip_for_test", "1");
+
+    err = tcpw_sim_create(seed, &d.sim);
+    if (!err)
+        err = tcpw_sim_add_host(d.sim, "client", CLIENT_ADDR, &d.client_cfg, &d.client);
+    if (!err)
+        err = tcpw_sim_add_host(d.sim, "server", SERVER_ADDR, &d.server_cfg, &d.server);
+    if (!err && pcap_path) {
+        err = tcpw_pcap_open(pcap_path, &pcap);
+        if (err)
+            fprintf(stderr, "tcpwave demo: cannot write %s: %s\n", pcap_path, tcpw_strerror(err));
+        else
+            tcpw_sim_set_pcap(d.sim, pcap);
+    }
+    if (!err) {
+        d.lfd = tcpw_socket(d.server);
+        err = d.lfd < 0 ? d.lfd : tcpw_bind(d.server, d.lfd, 0, SERVER_PORT);
+        if (!err)
+            err = tcpw_listen(d.server, d.lfd, 16);
+    }
+    if (err) {
+        fprintf(stderr, "tcpwave demo: setup failed: %s\n", tcpw_strerror(err));
+        status = 1;
+        goto out;
+    }
+    tcpw_sim_set_filter(d.sim, drop_filter, &d);
+    ladder_init(&d.ladder, stdout, format, CLIENT_ADDR, "client", SERVER_ADDR, "server");
+    d.ladder.state = host_state;
+    d.ladder.absolute = absolute;
+    d.ladder.state_user = &d;
+    tcpw_sim_set_observer(d.sim, ladder_observe, &d.ladder);
+    if (format == LADDER_TEXT)
+        printf("scenario %s: %s\n\n", sc->name, sc->help);
+    ladder_begin(&d.ladder);
+    err = sc->run(&d);
+    if (err) {
+        fprintf(stderr, "tcpwave demo: scenario failed: %s\n", tcpw_strerror(err));
+        status = 1;
+        goto out;
+    }
+    ladder_end(&d.ladder, tcpw_sim_now(d.sim));
+    if (format == LADDER_TEXT) {
+        putchar('\n');
+        print_counters(stdout, d.client, "client");
+        print_counters(stdout, d.server, "server");
+        if (pcap)
+            printf("pcap: %s (%" PRIu64 " packets)\n", pcap_path, tcpw_pcap_count(pcap));
+    }
+out:
+    tcpw_sim_destroy(d.sim);
+    if (pcap && tcpw_pcap_close(pcap) != 0 && status == 0) {
+        fprintf(stderr, "tcpwave demo: error closing %s\n", pcap_path);
+        status = 1;
+    }
+    return status;
+}
