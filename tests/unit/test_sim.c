@@ -628,6 +628,7 @@ static void test_processed_follows_delivery(void)
     CHECK_EQ_I(tcpw_sim_inject(sim, A_ADDR, syn, len), 0);
     tcpw_sim_run_idle(sim, UINT64_MAX);
     tcpw_sim_destroy(sim);
+    rx_free(&ra);
     /* SENT(syn) DELIVERED(B) SENT(rst from B) PROCESSED(B) DELIVERED(A) PROCESSED(A) */
     CHECK_EQ_I(o.n, 6);
     CHECK_EQ(o.ev[0], TCPW_SIM_SENT);
