@@ -115,8 +115,35 @@ int tcpw_shutdown(struct tcpw_stack *stack, int fd, int how);
 /* Releases the descriptor. The connection, if any, goes on as an orphan:
  * queued data is sent, then FIN (RFC 9293 §3.10.4), unless unread data was
  * pending, in which case a RST is sent instead (RFC 2525 §2.17,
- * TCPAbortOnClose). Returns 0 or -EBADF. */
+ * TCPAbortOnClose). Returns 0 or -EBADF.
+ *
+ * SO_LINGER changes this:
+ * - l_onoff, l_linger = 0: the send queue is discarded and the connection
+ *   reset at once in the states that need it (as Linux's tcp_disconnect():
+ *   ESTABLISHED, SYN_RECEIVED, FIN_WAIT_1/2, CLOSE_WAIT); no TIME_WAIT on
+ *   either side. TCPAbortOnLinger counts it. Returns 0.
+ * - l_onoff, l_linger > 0: the close is graceful but the descriptor stays
+ *   until it completes: tcpw_close returns -EINPROGRESS, the close event and
+ *   TCPW_POLLHUP tell when all data and the FIN are acknowledged, and
+ *   tcpw_close_status() says how it ended. If l_linger seconds pass first,
+ *   the connection is reset (tcpwave's choice, like BSD's hard close; Linux
+ *   returns and finishes in the background) and the status is -ETIMEDOUT.
+ *   Calling tcpw_close again then releases the descriptor and returns that
+ *   status. */
 int tcpw_close(struct tcpw_stack *stack, int fd);
+
+/* The state of a lingering close: -EINPROGRESS while waiting, 0 once all
+ * data and the FIN were acknowledged, -ETIMEDOUT when the linger time ran
+ * out (RST sent), another negative errno when the connection failed; -EBADF
+ * for a bad descriptor, -EINVAL when no lingering close was started. */
+int tcpw_close_status(struct tcpw_stack *stack, int fd);
+
+/* Blocking close for programs that want close() to wait: starts the close
+ * and calls `drive(user)` (which must move time and packets forward, e.g.
+ * one simulator step or one event-loop turn) until it completes, then
+ * releases the descriptor. Returns the final status as tcpw_close_status,
+ * or -EIO when drive returns non-zero (it gave up). */
+int tcpw_close_blocking(struct tcpw_stack *stack, int fd, int (*drive)(void *user), void *user);
 
 /* Readiness now (TCPW_POLL* bits); 0 for a bad descriptor. */
 unsigned tcpw_poll(struct tcpw_stack *stack, int fd);
@@ -128,6 +155,54 @@ int tcpw_sock_state(struct tcpw_stack *stack, int fd);
  * (getpeername without a peer). */
 int tcpw_getsockname(struct tcpw_stack *stack, int fd, uint32_t *addr, uint16_t *port);
 int tcpw_getpeername(struct tcpw_stack *stack, int fd, uint32_t *addr, uint16_t *port);
+
+/* Why a connection ended ("why did my connection die?"). Readable with
+ * TCPW_SO_CLOSE_REASON while the descriptor lives, and carried by the
+ * close event for every connection, orphans included. */
+enum tcpw_close_reason {
+    TCPW_REASON_NONE = 0,             /* not ended (yet) */
+    TCPW_REASON_LOCAL_FIN_FIRST,      /* orderly; this side sent the first FIN */
+    TCPW_REASON_PEER_FIN_FIRST,       /* orderly; the peer sent the first FIN */
+    TCPW_REASON_SIMULTANEOUS_CLOSE,   /* orderly; the FINs crossed (CLOSING) */
+    TCPW_REASON_RESET_RECEIVED,       /* the peer sent RST (ECONNRESET / EPIPE) */
+    TCPW_REASON_REFUSED,              /* RST in answer to our SYN (ECONNREFUSED) */
+    TCPW_REASON_UNREAD_DATA,          /* we reset: closed with unread data (TCPAbortOnClose) */
+    TCPW_REASON_DATA_AFTER_CLOSE,     /* we reset: data for a closed socket (TCPAbortOnData) */
+    TCPW_REASON_LINGER_ABORT,         /* we reset: SO_LINGER with l_linger = 0 */
+    TCPW_REASON_LINGER_TIMEOUT,       /* we reset: SO_LINGER time ran out */
+    TCPW_REASON_CONNECT_TIMEOUT,      /* SYN retransmissions exhausted (ETIMEDOUT) */
+    TCPW_REASON_RETRANSMIT_TIMEOUT,   /* data/FIN retransmissions exhausted (ETIMEDOUT) */
+    TCPW_REASON_KEEPALIVE_TIMEOUT,    /* keepalive probes unanswered (ETIMEDOUT) */
+    TCPW_REASON_USER_TIMEOUT,         /* TCP_USER_TIMEOUT passed (ETIMEDOUT) */
+    TCPW_REASON_ICMP_ERROR,           /* a hard ICMP error */
+    TCPW_REASON_ORPHAN_FIN_TIMEOUT,   /* orphan in FIN_WAIT_2 past tcp_fin_timeout */
+    TCPW_REASON_ORPHAN_OVERFLOW,      /* reset: more than tcp_max_orphans (TCPAbortOnMemory) */
+    TCPW_REASON_TIME_WAIT_OVERFLOW,   /* closed without TIME_WAIT: tcp_max_tw_buckets */
+    TCPW_REASON_ABORTED,              /* the application abandoned it (close in SYN_SENT,
+                                         listener closed with it unaccepted) */
+    TCPW_REASON_HALF_OPEN_DROPPED,    /* a passive open that never completed */
+    TCPW_REASON_COUNT
+};
+
+/* "local-fin-first", "reset-received", ... (static; "?" out of range). */
+const char *tcpw_close_reason_name(enum tcpw_close_reason r);
+
+/* What the close event reports. */
+struct tcpw_close_info {
+    int fd;                        /* the descriptor, or -1 for an orphan / unaccepted one */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    enum tcpw_close_reason reason;
+    int error;                     /* positive errno the application is given, or 0 */
+    bool time_wait;                /* the stack keeps a TIME_WAIT record for the 4-tuple */
+};
+
+/* Called once for every connection that ends, orphans included, inside the
+ * stack (it must not call the stack back). `info` is valid during the call. */
+typedef void (*tcpw_close_fn)(void *user, const struct tcpw_close_info *info);
+
+/* Installs (or removes, with NULL) the close event. Never allocates. */
+void tcpw_set_close_fn(struct tcpw_stack *stack, tcpw_close_fn fn, void *user);
 
 /* Socket options. Values are int unless said otherwise. */
 enum tcpw_sockopt {
@@ -143,6 +218,7 @@ enum tcpw_sockopt {
     TCPW_TCP_KEEPCNT,
     TCPW_TCP_USER_TIMEOUT, /* ms, RFC 5482 */
     TCPW_SO_LINGER,        /* struct tcpw_linger */
+    TCPW_SO_CLOSE_REASON,  /* get: enum tcpw_close_reason of the connection's end */
 };
 
 struct tcpw_linger {

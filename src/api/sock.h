@@ -41,6 +41,11 @@ struct tcpw_sock {
      * (TIME_WAIT or a reset): still readable, as in Linux, where the full
      * socket keeps its receive queue after tcp_done(). */
     struct tcpw_rcvbuf leftover;
+    /* How the connection ended, for TCPW_SO_CLOSE_REASON. */
+    uint8_t close_reason;
+    /* A lingering close (SO_LINGER, l_linger > 0) is under way or done. */
+    bool lingering;
+    int linger_status;               /* -EINPROGRESS, 0, or a negative errno */
     /* options */
     bool reuseaddr, keepalive, nodelay;
     uint32_t sndbuf, rcvbuf;

@@ -486,40 +486,115 @@ static void listener_close(struct tcpw_stack *s, struct tcpw_listener *l)
     }
 }
 
+/* The application lets go of a connection that goes on closing by itself:
+ * it becomes an orphan (Linux: sock_orphan()), bounded by tcp_max_orphans
+ * (beyond it, reset: TCPAbortOnMemory) and, in FIN_WAIT_2, by
+ * tcp_fin_timeout. */
+static void orphan_conn(struct tcpw_stack *s, struct tcpw_sock *so, struct tcpw_conn *c)
+{
+    c->rd_shut = true;
+    c->sock = NULL;
+    so->conn = NULL;
+    s->tcp->orphans++;
+    tcpw_timer_cancel(&s->wheel, &c->linger_timer);
+    tcpw_timer_cancel(&s->wheel, &c->keepalive_timer);
+    if (s->tcp->orphans > s->cfg.tcp_max_orphans) {
+        tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_MEMORY);
+        c->reason = TCPW_REASON_ORPHAN_OVERFLOW;
+        tcpw__conn_abort(c, 0);
+        return;
+    }
+    tcpw__conn_shutdown_write(c);
+    if (c->state == TCPW_FIN_WAIT_2 && s->cfg.tcp_fin_timeout_ms)
+        tcpw_timer_arm(&s->wheel, &c->state_timer,
+                       s->now + (uint64_t)s->cfg.tcp_fin_timeout_ms * 1000u);
+}
+
 int tcpw_close(struct tcpw_stack *s, int fd)
 {
     struct tcpw_sock *so = tcpw__sock_get(s, fd);
     struct tcpw_conn *c;
+    int status = 0;
 
     if (!so)
         return -EBADF;
+    c = so->conn;
+    if (so->lingering) {
+        /* The second close of a lingering socket releases it. If the linger
+         * is still running, it is abandoned and the close goes on in the
+         * background as an ordinary orphan. */
+        status = so->linger_status == -EINPROGRESS ? 0 : so->linger_status;
+        if (c)
+            orphan_conn(s, so, c);
+        sock_free(s, so);
+        tcpw__dispatch_events(s);
+        return status;
+    }
     if (so->listener)
         listener_close(s, so->listener);
-    c = so->conn;
     if (c) {
         if (c->state == TCPW_SYN_SENT) {
             /* RFC 9293 §3.10.4 SYN-SENT: "Delete the TCB". */
+            c->reason = TCPW_REASON_ABORTED;
             tcpw__conn_done(c, 0);
         } else if (c->rcv.readable && !c->rd_shut) {
             /* RFC 2525 §2.17 / RFC 9293 §3.10.4 note: data the application
              * never read is lost, so the peer must not believe it delivered:
              * reset instead of FIN (Linux: TCPAbortOnClose). */
             tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_CLOSE);
+            c->reason = TCPW_REASON_UNREAD_DATA;
             tcpw__conn_abort(c, 0);
-        } else {
+        } else if (so->linger.l_onoff && so->linger.l_linger == 0) {
+            /* SO_LINGER 0: discard the send queue and reset, whatever is
+             * queued (Linux's tcp_disconnect(); the seed's "normal close when
+             * nothing is discarded" is not what Linux does). No TIME_WAIT. */
+            tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_LINGER);
+            c->reason = TCPW_REASON_LINGER_ABORT;
+            tcpw__conn_abort(c, 0);
+        } else if (so->linger.l_onoff && c->state != TCPW_FIN_WAIT_2) {
+            /* SO_LINGER > 0: a graceful close the descriptor waits for. */
+            so->lingering = true;
+            so->linger_status = -EINPROGRESS;
+            so->rd_shut = so->wr_shut = true;
             c->rd_shut = true;
-            c->sock = NULL;
-            so->conn = NULL;
-            s->tcp->orphans++;
+            tcpw_timer_arm(&s->wheel, &c->linger_timer,
+                           s->now + (uint64_t)so->linger.l_linger * 1000000u);
             tcpw__conn_shutdown_write(c);
-            if (c->state == TCPW_FIN_WAIT_2 && s->cfg.tcp_fin_timeout_ms)
-                tcpw_timer_arm(&s->wheel, &c->state_timer,
-                               s->now + (uint64_t)s->cfg.tcp_fin_timeout_ms * 1000u);
+            tcpw__sock_wake(so);
+            tcpw__dispatch_events(s);
+            return so->linger_status == -EINPROGRESS ? -EINPROGRESS : tcpw_close(s, fd);
+        } else {
+            orphan_conn(s, so, c);
         }
     }
     sock_free(s, so);
     tcpw__dispatch_events(s);
     return 0;
+}
+
+int tcpw_close_status(struct tcpw_stack *s, int fd)
+{
+    struct tcpw_sock *so = tcpw__sock_get(s, fd);
+    if (!so)
+        return -EBADF;
+    if (!so->lingering)
+        return -EINVAL;
+    return so->linger_status;
+}
+
+int tcpw_close_blocking(struct tcpw_stack *s, int fd, int (*drive)(void *user), void *user)
+{
+    int r = tcpw_close(s, fd);
+
+    if (r != -EINPROGRESS)
+        return r;
+    while (tcpw_close_status(s, fd) == -EINPROGRESS) {
+        if (!drive || drive(user) != 0) {
+            tcpw_close(s, fd);
+            return -EIO;
+        }
+    }
+    return tcpw_close(s, fd);
 }
 
 unsigned tcpw__sock_events(const struct tcpw_sock *so)
@@ -531,6 +606,8 @@ unsigned tcpw__sock_events(const struct tcpw_sock *so)
         return so->listener->accept_count ? TCPW_POLLIN : 0;
     if (so->error)
         ev |= TCPW_POLLERR;
+    if (so->lingering && so->linger_status != -EINPROGRESS)
+        ev |= TCPW_POLLHUP; /* the lingering close has completed */
     if (c) {
         if (c->rcv.readable || so->eof || so->rd_shut)
             ev |= TCPW_POLLIN;

@@ -47,6 +47,8 @@ int tcpw_setsockopt(struct tcpw_stack *s, int fd, int opt, const void *val, size
         return 0;
     case TCPW_SO_KEEPALIVE:
         so->keepalive = v != 0;
+        if (so->conn)
+            tcpw__keepalive_update(so->conn);
         return 0;
     case TCPW_TCP_NODELAY:
         so->nodelay = v != 0;
@@ -82,10 +84,16 @@ int tcpw_setsockopt(struct tcpw_stack *s, int fd, int opt, const void *val, size
     case TCPW_TCP_KEEPINTVL:
         if (v < 1 || v > 32767) /* Linux's MAX_TCP_KEEPIDLE / KEEPINTVL */
             return -EINVAL;
-        if (opt == TCPW_TCP_KEEPIDLE)
+        if (opt == TCPW_TCP_KEEPIDLE) {
             so->keepidle_s = (uint32_t)v;
-        else
+            /* Linux re-arms the timer with the new idle time. */
+            if (so->conn) {
+                tcpw_timer_cancel(&s->wheel, &so->conn->keepalive_timer);
+                tcpw__keepalive_update(so->conn);
+            }
+        } else {
             so->keepintvl_s = (uint32_t)v;
+        }
         return 0;
     case TCPW_TCP_KEEPCNT:
         if (v < 1 || v > 127) /* Linux's MAX_TCP_KEEPCNT */
@@ -124,6 +132,9 @@ int tcpw_getsockopt(struct tcpw_stack *s, int fd, int opt, void *val, size_t *le
     case TCPW_SO_ERROR:
         v = so->error;
         so->error = 0;
+        break;
+    case TCPW_SO_CLOSE_REASON:
+        v = so->close_reason;
         break;
     case TCPW_SO_REUSEADDR:
         v = so->reuseaddr;

@@ -13,6 +13,10 @@ void tcpw__conn_shutdown_write(struct tcpw_conn *c)
 {
     if (c->fin_queued)
         return;
+    /* Who closes first decides who waits in TIME_WAIT; remember it for the
+     * close reason. */
+    if (c->fin_rcvd)
+        c->peer_fin_first = true;
     switch (c->state) {
     case TCPW_SYN_RECEIVED:
     case TCPW_ESTABLISHED:

@@ -145,6 +145,92 @@ void tcpw__conn_destroy(struct tcpw_conn *c)
     free(c);
 }
 
+const char *tcpw_close_reason_name(enum tcpw_close_reason r)
+{
+    static const char *const names[TCPW_REASON_COUNT] = {
+        [TCPW_REASON_NONE] = "none",
+        [TCPW_REASON_LOCAL_FIN_FIRST] = "local-fin-first",
+        [TCPW_REASON_PEER_FIN_FIRST] = "peer-fin-first",
+        [TCPW_REASON_SIMULTANEOUS_CLOSE] = "simultaneous-close",
+        [TCPW_REASON_RESET_RECEIVED] = "reset-received",
+        [TCPW_REASON_REFUSED] = "refused",
+        [TCPW_REASON_UNREAD_DATA] = "reset-unread-data",
+        [TCPW_REASON_DATA_AFTER_CLOSE] = "reset-data-after-close",
+        [TCPW_REASON_LINGER_ABORT] = "linger-abort",
+        [TCPW_REASON_LINGER_TIMEOUT] = "linger-timeout",
+        [TCPW_REASON_CONNECT_TIMEOUT] = "connect-timeout",
+        [TCPW_REASON_RETRANSMIT_TIMEOUT] = "retransmit-timeout",
+        [TCPW_REASON_KEEPALIVE_TIMEOUT] = "keepalive-timeout",
+        [TCPW_REASON_USER_TIMEOUT] = "user-timeout",
+        [TCPW_REASON_ICMP_ERROR] = "icmp-error",
+        [TCPW_REASON_ORPHAN_FIN_TIMEOUT] = "orphan-fin-timeout",
+        [TCPW_REASON_ORPHAN_OVERFLOW] = "orphan-overflow",
+        [TCPW_REASON_TIME_WAIT_OVERFLOW] = "time-wait-overflow",
+        [TCPW_REASON_ABORTED] = "aborted",
+        [TCPW_REASON_HALF_OPEN_DROPPED] = "half-open-dropped",
+    };
+    return (unsigned)r < TCPW_REASON_COUNT ? names[r] : "?";
+}
+
+void tcpw_set_close_fn(struct tcpw_stack *s, tcpw_close_fn fn, void *user)
+{
+    s->tcp->close_fn = fn;
+    s->tcp->close_user = user;
+}
+
+/* The reason when no code path named one: from the error, or for an
+ * orderly end from who sent the first FIN. */
+static enum tcpw_close_reason derive_reason(const struct tcpw_conn *c, int err)
+{
+    if (c->reason)
+        return (enum tcpw_close_reason)c->reason;
+    switch (err) {
+    case ECONNREFUSED:
+        return TCPW_REASON_REFUSED;
+    case ECONNRESET:
+    case EPIPE:
+        return TCPW_REASON_RESET_RECEIVED;
+    case ETIMEDOUT:
+        return c->state == TCPW_SYN_SENT ? TCPW_REASON_CONNECT_TIMEOUT
+                                          : TCPW_REASON_RETRANSMIT_TIMEOUT;
+    default:
+        break;
+    }
+    if (c->simultaneous)
+        return TCPW_REASON_SIMULTANEOUS_CLOSE;
+    if (c->fin_queued)
+        return c->peer_fin_first ? TCPW_REASON_PEER_FIN_FIRST : TCPW_REASON_LOCAL_FIN_FIRST;
+    if (c->fin_rcvd)
+        return TCPW_REASON_PEER_FIN_FIRST;
+    return c->passive && c->state == TCPW_SYN_RECEIVED ? TCPW_REASON_HALF_OPEN_DROPPED
+                                                        : TCPW_REASON_ABORTED;
+}
+
+void tcpw__conn_report_end(struct tcpw_conn *c, int err, bool time_wait)
+{
+    struct tcpw_stack *s = c->stack;
+    enum tcpw_close_reason reason = derive_reason(c, err);
+    struct tcpw_close_info info;
+
+    if (c->sock) {
+        c->sock->close_reason = (uint8_t)reason;
+        if (c->sock->lingering && c->sock->linger_status == -EINPROGRESS)
+            c->sock->linger_status =
+                reason == TCPW_REASON_LINGER_TIMEOUT ? -ETIMEDOUT : (err ? -err : 0);
+    }
+    if (!s->tcp->close_fn)
+        return;
+    info.fd = c->sock ? c->sock->fd : -1;
+    info.laddr = c->node.tuple.laddr;
+    info.raddr = c->node.tuple.raddr;
+    info.lport = c->node.tuple.lport;
+    info.rport = c->node.tuple.rport;
+    info.reason = reason;
+    info.error = err;
+    info.time_wait = time_wait;
+    s->tcp->close_fn(s->tcp->close_user, &info);
+}
+
 void tcpw__conn_done(struct tcpw_conn *c, int err)
 {
     if (c->sock && err) {
@@ -153,6 +239,7 @@ void tcpw__conn_done(struct tcpw_conn *c, int err)
     }
     if (c->sock && c->fin_rcvd)
         c->sock->eof = true;
+    tcpw__conn_report_end(c, err, false);
     tcpw__set_state(c, TCPW_CLOSED);
     tcpw__conn_destroy(c);
 }

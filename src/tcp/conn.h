@@ -94,6 +94,18 @@ struct tcpw_conn {
     bool nodelay;
 
     int error;               /* pending error for the application (positive errno) */
+
+    /* Why it ends (tcpw_close_reason), set where the cause is known; orderly
+     * ends are derived from who sent the first FIN. */
+    uint8_t reason;
+    bool peer_fin_first;     /* the peer's FIN came before we queued ours */
+    bool simultaneous;       /* passed through CLOSING */
+
+    /* Keepalive (RFC 1122 §4.2.3.6) and SO_LINGER. */
+    struct tcpw_timer keepalive_timer;
+    struct tcpw_timer linger_timer;
+    uint64_t last_rcv;       /* stack time of the last segment received */
+    uint32_t ka_probes;      /* unanswered keepalive probes */
 };
 
 /* --- tcp/state.c --- */
@@ -117,6 +129,9 @@ void tcpw__conn_destroy(struct tcpw_conn *c);
 /* Ends the connection with `err` (positive errno, 0 for an orderly end):
  * CLOSED, error reported to the socket, connection freed. */
 void tcpw__conn_done(struct tcpw_conn *c, int err);
+/* Records why the connection ends (socket, lingering close) and emits the
+ * close event; `time_wait` when a TIME_WAIT record takes its place. */
+void tcpw__conn_report_end(struct tcpw_conn *c, int err, bool time_wait);
 /* Looks up a connection by 4-tuple. */
 struct tcpw_conn *tcpw__conn_find(struct tcpw_stack *s, const struct tcpw_tuple *t);
 /* Bytes sent and not yet acknowledged (sequence space, SYN/FIN included). */
@@ -188,6 +203,16 @@ void tcpw__delack_schedule(struct tcpw_conn *c);
 /* Moves a passive connection that became ESTABLISHED to its listener's
  * accept queue. */
 void tcpw__conn_established_passive(struct tcpw_conn *c);
+
+/* --- keepalive, linger (tcp/timer.c) --- */
+/* (Re)starts the keepalive timer when the socket asked for it. */
+void tcpw__keepalive_update(struct tcpw_conn *c);
+/* A segment arrived: the peer is alive. */
+static inline void tcpw__conn_heard(struct tcpw_conn *c, uint64_t now)
+{
+    c->last_rcv = now;
+    c->ka_probes = 0;
+}
 
 /* --- tcp/close.c --- */
 /* The application closes or shuts down for writing: queue FIN after the

@@ -584,6 +584,7 @@ static void synchronized_input(struct tcpw_conn *c, const struct tcpw_packet *p)
             /* The application closed the socket and can never read this:
              * Linux resets (TCPAbortOnData), so the peer learns at once. */
             tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_DATA);
+            c->reason = TCPW_REASON_DATA_AFTER_CLOSE;
             tcpw__conn_abort(c, 0);
             return;
         } else {
@@ -634,6 +635,8 @@ void tcpw__tcp_input(struct tcpw_stack *s, const struct tcpw_packet *p)
     tuple_of(p, &tuple);
     c = tcpw__conn_find(s, &tuple);
     if (c) {
+        /* Anything from the peer shows it is alive (keepalive). */
+        tcpw__conn_heard(c, s->now);
         switch (c->state) {
         case TCPW_SYN_SENT:
             syn_sent_input(c, p);

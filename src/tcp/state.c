@@ -5,6 +5,9 @@
  * (RFC 1213 tcpActiveOpens, tcpPassiveOpens, tcpAttemptFails,
  * tcpEstabResets, tcpCurrEstab).
  */
+#include <errno.h>
+
+#include "api/sock.h"
 #include "tcp/conn.h"
 #include "tcp/tcp.h"
 
@@ -86,7 +89,20 @@ void tcpw__set_state(struct tcpw_conn *c, enum tcpw_state st)
      * sent, or a timeout) as tcpEstabResets. */
     if (state_is_estab_or_close_wait(old) && st == TCPW_CLOSED)
         tcpw__count(s, TCPW_CTR_TCP_ESTAB_RESETS);
+    if (st == TCPW_CLOSING)
+        c->simultaneous = true;
     c->state = st;
+    /* A lingering close completes once everything we sent, FIN included,
+     * is acknowledged (SO_LINGER, l_linger > 0). */
+    if (c->sock && c->sock->lingering && c->sock->linger_status == -EINPROGRESS &&
+        (st == TCPW_FIN_WAIT_2 || st == TCPW_TIME_WAIT)) {
+        c->sock->linger_status = 0;
+        tcpw_timer_cancel(&s->wheel, &c->linger_timer);
+    }
+    if (st == TCPW_ESTABLISHED) {
+        c->last_rcv = s->now;
+        tcpw__keepalive_update(c);
+    }
     if (s->tcp->trace_fn) {
         const struct tcpw_tuple *t = &c->node.tuple;
         s->tcp->trace_fn(s->tcp->trace_user, t->laddr, t->lport, t->raddr, t->rport, old, st);

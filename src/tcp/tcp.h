@@ -35,6 +35,8 @@ struct tcpw_tcp_state {
     void *event_user;
     tcpw_state_trace_fn trace_fn;
     void *trace_user;
+    tcpw_close_fn close_fn;
+    void *close_user;
     struct tcpw_sock *wake_head;        /* sockets with readiness to report */
     bool dispatching;
 };

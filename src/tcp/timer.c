@@ -22,12 +22,16 @@
 static void rtx_expired(struct tcpw_timer *t, uint64_t now);
 static void delack_expired(struct tcpw_timer *t, uint64_t now);
 static void state_expired(struct tcpw_timer *t, uint64_t now);
+static void keepalive_expired(struct tcpw_timer *t, uint64_t now);
+static void linger_expired(struct tcpw_timer *t, uint64_t now);
 
 void tcpw__timers_init(struct tcpw_conn *c)
 {
     tcpw_timer_init(&c->rtx_timer, rtx_expired);
     tcpw_timer_init(&c->delack_timer, delack_expired);
     tcpw_timer_init(&c->state_timer, state_expired);
+    tcpw_timer_init(&c->keepalive_timer, keepalive_expired);
+    tcpw_timer_init(&c->linger_timer, linger_expired);
 }
 
 void tcpw__timers_cancel(struct tcpw_conn *c)
@@ -36,6 +40,76 @@ void tcpw__timers_cancel(struct tcpw_conn *c)
     tcpw_timer_cancel(w, &c->rtx_timer);
     tcpw_timer_cancel(w, &c->delack_timer);
     tcpw_timer_cancel(w, &c->state_timer);
+    tcpw_timer_cancel(w, &c->keepalive_timer);
+    tcpw_timer_cancel(w, &c->linger_timer);
+}
+
+/* RFC 1122 §4.2.3.6: after keepidle without anything received, probe every
+ * keepintvl; keepcnt unanswered probes end the connection (ETIMEDOUT). Like
+ * Linux, no probe goes out while data is outstanding: retransmission is
+ * already asking the peer, and its own timeout applies. */
+void tcpw__keepalive_update(struct tcpw_conn *c)
+{
+    struct tcpw_stack *s = c->stack;
+    const struct tcpw_sock *so = c->sock;
+
+    if (!so || !so->keepalive || !tcpw__state_synchronized(c->state)) {
+        tcpw_timer_cancel(&s->wheel, &c->keepalive_timer);
+        return;
+    }
+    if (!tcpw_timer_armed(&c->keepalive_timer))
+        tcpw_timer_arm(&s->wheel, &c->keepalive_timer,
+                       c->last_rcv + (uint64_t)so->keepidle_s * 1000000u);
+}
+
+static void keepalive_expired(struct tcpw_timer *t, uint64_t now)
+{
+    struct tcpw_conn *c = CONN_OF(t, keepalive_timer);
+    struct tcpw_stack *s = c->stack;
+    const struct tcpw_sock *so = c->sock;
+    uint64_t idle_us, intvl_us;
+
+    if (!so || !so->keepalive)
+        return;
+    idle_us = (uint64_t)so->keepidle_s * 1000000u;
+    intvl_us = (uint64_t)so->keepintvl_s * 1000000u;
+    if (tcpw__conn_flight(c) > 0 || !tcpw__state_synchronized(c->state)) {
+        tcpw_timer_arm(&s->wheel, &c->keepalive_timer, now + idle_us);
+        return;
+    }
+    if (c->ka_probes == 0 && now < c->last_rcv + idle_us) {
+        /* Something arrived since the timer was set: wait the rest. */
+        tcpw_timer_arm(&s->wheel, &c->keepalive_timer, c->last_rcv + idle_us);
+        return;
+    }
+    /* TCP_USER_TIMEOUT also bounds keepalive (RFC 5482, Linux). */
+    if (c->ka_probes >= so->keepcnt ||
+        (so->user_timeout_ms && c->ka_probes > 0 &&
+         now - c->last_rcv >= (uint64_t)so->user_timeout_ms * 1000u)) {
+        c->reason = c->ka_probes >= so->keepcnt ? TCPW_REASON_KEEPALIVE_TIMEOUT
+                                                 : TCPW_REASON_USER_TIMEOUT;
+        tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_TIMEOUT);
+        tcpw__conn_abort(c, ETIMEDOUT);
+        return;
+    }
+    /* The probe: SND.UNA - 1 with no data, which the peer must ACK
+     * (RFC 1122 §4.2.3.6, RFC 9293 §3.8.4). */
+    tcpw__send_probe(c);
+    c->ka_probes++;
+    tcpw_timer_arm(&s->wheel, &c->keepalive_timer, now + intvl_us);
+}
+
+/* SO_LINGER with l_linger > 0: the time ran out before everything was
+ * acknowledged; tcpwave resets (see tcpw_close in socket.h). */
+static void linger_expired(struct tcpw_timer *t, uint64_t now)
+{
+    struct tcpw_conn *c = CONN_OF(t, linger_timer);
+    (void)now;
+    if (!c->sock || !c->sock->lingering || c->sock->linger_status != -EINPROGRESS)
+        return;
+    c->reason = TCPW_REASON_LINGER_TIMEOUT;
+    tcpw__count(c->stack, TCPW_CTR_TCP_ABORT_ON_LINGER);
+    tcpw__conn_abort(c, ETIMEDOUT);
 }
 
 void tcpw__rtx_timer_update(struct tcpw_conn *c, bool restart)
@@ -96,6 +170,15 @@ static bool rtx_give_up(struct tcpw_conn *c, uint64_t now)
     default:
         break;
     }
+    /* RFC 5482 / Linux TCP_USER_TIMEOUT: the application's bound on how
+     * long data may stay unacknowledged replaces the retry count. */
+    if (c->sock && c->sock->user_timeout_ms) {
+        if (now - c->retrans_stamp >= (uint64_t)c->sock->user_timeout_ms * 1000u) {
+            c->reason = TCPW_REASON_USER_TIMEOUT;
+            return true;
+        }
+        return false;
+    }
     limit = cfg->tcp_retries2;
     if (!c->sock && !c->listener)
         limit = cfg->tcp_orphan_retries ? cfg->tcp_orphan_retries : ORPHAN_RETRIES_DEFAULT;
@@ -133,6 +216,7 @@ static void rtx_expired(struct tcpw_timer *t, uint64_t now)
         if (c->state == TCPW_SYN_RECEIVED && c->passive) {
             /* A half-open passive connection just goes away (Linux sends
              * nothing and keeps listening). */
+            c->reason = TCPW_REASON_HALF_OPEN_DROPPED;
             tcpw__conn_done(c, 0);
             return;
         }
@@ -167,6 +251,8 @@ static void state_expired(struct tcpw_timer *t, uint64_t now)
     (void)now;
     /* An orphan waited tcp_fin_timeout in FIN_WAIT_2 for a FIN that did not
      * come (Linux: net.ipv4.tcp_fin_timeout). It goes away quietly. */
-    if (c->state == TCPW_FIN_WAIT_2 && !c->sock)
+    if (c->state == TCPW_FIN_WAIT_2 && !c->sock) {
+        c->reason = TCPW_REASON_ORPHAN_FIN_TIMEOUT;
         tcpw__conn_done(c, 0);
+    }
 }

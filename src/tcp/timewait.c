@@ -114,6 +114,7 @@ void tcpw__tw_enter(struct tcpw_conn *c)
 
     if (s->cfg.tcp_tw_skip_for_test) {
         /* The test switch: what a stack without TIME_WAIT would do. */
+        tcpw__conn_report_end(c, 0, false);
         tcpw__set_state(c, TCPW_TIME_WAIT);
         if (c->sock)
             c->sock->eof = true;
@@ -124,6 +125,7 @@ void tcpw__tw_enter(struct tcpw_conn *c)
         /* Linux: "TCP: time wait bucket table overflow"; the connection
          * is closed without TIME_WAIT protection. */
         tcpw__count(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW);
+        c->reason = TCPW_REASON_TIME_WAIT_OVERFLOW;
         tcpw__conn_done(c, 0);
         return;
     }
@@ -148,6 +150,7 @@ void tcpw__tw_enter(struct tcpw_conn *c)
     /* The application's socket, if it still has one, sees CLOSED with EOF:
      * TIME_WAIT belongs to the stack, not to the descriptor (as in Linux,
      * where tcp_time_wait() ends the full socket). */
+    tcpw__conn_report_end(c, 0, true);
     tcpw__set_state(c, TCPW_TIME_WAIT);
     if (c->sock)
         c->sock->eof = true;
