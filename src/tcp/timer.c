@@ -88,6 +88,8 @@ static void keepalive_expired(struct tcpw_timer *t, uint64_t now)
          now - c->last_rcv >= (uint64_t)so->user_timeout_ms * 1000u)) {
         c->reason = c->ka_probes >= so->keepcnt ? TCPW_REASON_KEEPALIVE_TIMEOUT
                                                  : TCPW_REASON_USER_TIMEOUT;
+        /* Linux's tcp_keepalive_timer() sends a RST before giving up (in
+         * case the peer is only unreachable one way). */
         tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_TIMEOUT);
         tcpw__conn_abort(c, ETIMEDOUT);
         return;
@@ -199,7 +201,7 @@ static void rtx_expired(struct tcpw_timer *t, uint64_t now)
          * no data, which the peer must answer with an ACK showing its window. */
         if (c->retransmits >= s->cfg.tcp_retries2) {
             tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_TIMEOUT);
-            tcpw__conn_abort(c, ETIMEDOUT);
+            tcpw__conn_done(c, ETIMEDOUT); /* no RST, as Linux's tcp_probe_timer() */
             return;
         }
         c->retransmits++;
@@ -220,11 +222,10 @@ static void rtx_expired(struct tcpw_timer *t, uint64_t now)
             tcpw__conn_done(c, 0);
             return;
         }
+        /* Like Linux's tcp_write_err(): the peer has not answered for
+         * minutes, so no RST is sent into the void; the error is reported. */
         tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_TIMEOUT);
-        if (c->state == TCPW_SYN_SENT)
-            tcpw__conn_done(c, ETIMEDOUT);
-        else
-            tcpw__conn_abort(c, ETIMEDOUT);
+        tcpw__conn_done(c, ETIMEDOUT);
         return;
     }
     tcpw__count(s, TCPW_CTR_TCP_TIMEOUTS);

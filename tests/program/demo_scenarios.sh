@@ -27,7 +27,7 @@ run() {
 }
 
 n=$("$tw" demo --list | wc -l)
-[ "$n" -ge 9 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
+[ "$n" -ge 15 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
 
 run normal-close
 expect normal-close "FIN_WAIT_1   ---- FIN,ACK seq=6 ack=6"
@@ -68,6 +68,34 @@ reject close-with-unread-data "TIME_WAIT   "
 
 run refused
 expect refused "SO_ERROR = ECONNREFUSED"
+
+run linger-abort
+expect linger-abort "---- RST,ACK seq=15 ack=1"
+expect linger-abort "client: connection ended: linger-abort"
+expect linger-abort "server: recv() = -ECONNRESET"
+
+run linger-timeout
+expect linger-timeout "client: close() = -EINPROGRESS"
+expect linger-timeout "client: connection ended: linger-timeout, error ETIMEDOUT"
+expect linger-timeout "tcpw_close_status() = -ETIMEDOUT"
+
+run peer-crash
+expect peer-crash "client: connection ended: retransmit-timeout, error ETIMEDOUT"
+expect peer-crash "client: send() = -EPIPE"
+expect peer-crash "TcpRetransSegs=15"
+
+run keepalive-dead-peer
+expect keepalive-dead-peer "7200.002000 ESTABLISHED  ---- ACK seq=0 ack=1"
+expect keepalive-dead-peer "7800.002000 ESTABLISHED  ---- ACK seq=0 ack=1"
+expect keepalive-dead-peer "client: connection ended: keepalive-timeout, error ETIMEDOUT"
+
+run peer-reboot
+expect peer-reboot "<-------------------------- RST seq=1"
+expect peer-reboot "client: recv() = -ECONNRESET"
+
+run orphan-fin-timeout
+expect orphan-fin-timeout "60.147000   # client: connection ended: orphan-fin-timeout"
+expect orphan-fin-timeout "---- RST seq=2"
 
 # JSON: one object per line, the first a note, every line starts with {"time":
 "$tw" demo --format=json > "$out" || fail=1

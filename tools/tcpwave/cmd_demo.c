@@ -94,6 +94,17 @@ static const char *err_name(ssize_t r)
     }
 }
 
+/* Every connection end, orphans included, with its reason. */
+static void on_close(void *user, const struct tcpw_close_info *info)
+{
+    struct demo *d = user;
+    const char *who = info->laddr == CLIENT_ADDR ? "client" : "server";
+    note(d, "%s: connection ended: %s%s%s", who, tcpw_close_reason_name(info->reason),
+         info->error ? ", error " : "", info->error ? err_name(-info->error) : "");
+    if (info->time_wait)
+        note(d, "%s: the 4-tuple is held in TIME_WAIT for 2MSL", who);
+}
+
 /* Calls recv and says what the application saw. */
 static ssize_t app_recv(struct demo *d, const char *who, struct tcpw_stack *s, int fd)
 {
@@ -331,6 +342,122 @@ static int scenario_refused(struct demo *d)
     return err == ECONNREFUSED ? 0 : -EPROTO;
 }
 
+static void set_int(struct tcpw_stack *s, int fd, int opt, int v)
+{
+    tcpw_setsockopt(s, fd, opt, &v, sizeof(v));
+}
+
+static int scenario_linger_abort(struct demo *d)
+{
+    struct tcpw_linger lg = {1, 0};
+    int r = open_connection(d);
+    if (r)
+        return r;
+    app_send(d, "client", d->client, d->cfd, "half a request");
+    note(d, "client: setsockopt(SO_LINGER, {1, 0}) then close(): abort");
+    tcpw_setsockopt(d->client, d->cfd, TCPW_SO_LINGER, &lg, sizeof(lg));
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_recv(d, "server", d->server, d->sfd);
+    app_close(d, "server", d->server, &d->sfd);
+    note(d, "RST instead of FIN: no TIME_WAIT on either side");
+    return 0;
+}
+
+static int scenario_linger_timeout(struct demo *d)
+{
+    struct tcpw_linger lg = {1, 3};
+    int r = open_connection(d);
+    if (r)
+        return r;
+    run_for(d, 100 * MS);
+    note(d, "the server host goes silent (black hole): nothing is acknowledged");
+    tcpw_sim_set_black_hole(d->sim, SERVER_ADDR, true);
+    app_send(d, "client", d->client, d->cfd, "last words");
+    note(d, "client: setsockopt(SO_LINGER, {1, 3}) then close()");
+    tcpw_setsockopt(d->client, d->cfd, TCPW_SO_LINGER, &lg, sizeof(lg));
+    r = tcpw_close(d->client, d->cfd);
+    note(d, "client: close() = %s: the descriptor waits for the FIN's ACK",
+         r == -EINPROGRESS ? "-EINPROGRESS" : "unexpected");
+    run_for(d, 4 * SEC);
+    note(d, "client: tcpw_close_status() = %s",
+         tcpw_close_status(d->client, d->cfd) == -ETIMEDOUT ? "-ETIMEDOUT (linger ran out, RST)"
+                                                            : "unexpected");
+    tcpw_close(d->client, d->cfd);
+    d->cfd = -1;
+    return 0;
+}
+
+static int scenario_peer_crash(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    run_for(d, 100 * MS);
+    note(d, "the server host crashes (black hole): no FIN, no RST, nothing");
+    tcpw_sim_set_black_hole(d->sim, SERVER_ADDR, true);
+    app_send(d, "client", d->client, d->cfd, "anyone there?");
+    note(d, "retransmissions back off from 200 ms to 120 s; tcp_retries2 = 15");
+    run_for(d, 1000 * SEC);
+    app_send(d, "client", d->client, d->cfd, "hello?");
+    app_send(d, "client", d->client, d->cfd, "hello?");
+    app_close(d, "client", d->client, &d->cfd);
+    return 0;
+}
+
+static int scenario_keepalive_dead_peer(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    note(d, "client: SO_KEEPALIVE with Linux's defaults (7200 s idle, 75 s apart, 9 probes)");
+    set_int(d->client, d->cfd, TCPW_SO_KEEPALIVE, 1);
+    run_for(d, 100 * MS);
+    note(d, "the server host crashes (black hole); the connection is idle");
+    tcpw_sim_set_black_hole(d->sim, SERVER_ADDR, true);
+    run_for(d, 7200 * SEC + 10 * 75 * SEC);
+    app_recv(d, "client", d->client, d->cfd);
+    app_close(d, "client", d->client, &d->cfd);
+    return 0;
+}
+
+static int scenario_peer_reboot(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    run_for(d, 100 * MS);
+    note(d, "the server host reboots: its new stack knows no connection");
+    tcpw_sim_restart_host(d->sim, SERVER_ADDR, &d->server);
+    d->sfd = -1;
+    d->lfd = -1;
+    run_for(d, 10 * SEC);
+    note(d, "half-open: the client still believes it is connected");
+    app_send(d, "client", d->client, d->cfd, "still there?");
+    run_for(d, 100 * MS);
+    app_recv(d, "client", d->client, d->cfd);
+    app_close(d, "client", d->client, &d->cfd);
+    return 0;
+}
+
+static int scenario_orphan_fin_timeout(struct demo *d)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    run_for(d, 100 * MS);
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 1 * SEC);
+    note(d, "the server application never closes: CLOSE_WAIT has no timeout");
+    note(d, "the client's orphan waits tcp_fin_timeout = 60 s in FIN_WAIT_2");
+    run_for(d, 61 * SEC);
+    note(d, "much later the server closes; its FIN meets no connection");
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 1 * SEC);
+    return 0;
+}
+
 struct scenario {
     const char *name;
     const char *help;
@@ -356,6 +483,18 @@ static const struct scenario scenarios[] = {
     {"close-with-unread-data", "close() with unread data sends RST, not FIN",
      scenario_close_with_unread_data, false},
     {"refused", "connect() to a closed port: RST, ECONNREFUSED", scenario_refused, false},
+    {"linger-abort", "SO_LINGER {1,0}: close() sends RST, discarding queued data",
+     scenario_linger_abort, false},
+    {"linger-timeout", "SO_LINGER {1,3} against a silent peer: RST after 3 s",
+     scenario_linger_timeout, false},
+    {"peer-crash", "the peer vanishes mid-transfer: backoff, ETIMEDOUT after 924.6 s",
+     scenario_peer_crash, false},
+    {"keepalive-dead-peer", "an idle connection to a crashed peer: keepalive finds it dead",
+     scenario_keepalive_dead_peer, false},
+    {"peer-reboot", "the peer rebooted: our next segment gets RST, ECONNRESET",
+     scenario_peer_reboot, false},
+    {"orphan-fin-timeout", "an orphan in FIN_WAIT_2 is reaped after tcp_fin_timeout",
+     scenario_orphan_fin_timeout, false},
 };
 #define SCENARIO_COUNT (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -392,6 +531,8 @@ static void print_counters(FILE *out, const struct tcpw_stack *s, const char *wh
             TCPW_CTR_TCP_ACTIVE_OPENS, TCPW_CTR_TCP_PASSIVE_OPENS, TCPW_CTR_TCP_OUT_RSTS,
             TCPW_CTR_TCP_RETRANS_SEGS, TCPW_CTR_TW, TCPW_CTR_TCP_ABORT_ON_CLOSE,
             TCPW_CTR_TCP_ABORT_ON_DATA, TCPW_CTR_TCP_ESTAB_RESETS, TCPW_CTR_TCP_ATTEMPT_FAILS,
+            TCPW_CTR_TCP_ABORT_ON_LINGER, TCPW_CTR_TCP_ABORT_ON_TIMEOUT,
+            TCPW_CTR_TCP_ABORT_ON_MEMORY, TCPW_CTR_TCP_TIMEOUTS,
         };
         for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
             uint64_t v = tcpw_stack_counter(s, (enum tcpw_counter)c);
@@ -504,6 +645,8 @@ int cmd_demo(int argc, char **argv)
         goto out;
     }
     tcpw_sim_set_filter(d.sim, drop_filter, &d);
+    tcpw_set_close_fn(d.client, on_close, &d);
+    tcpw_set_close_fn(d.server, on_close, &d);
     ladder_init(&d.ladder, stdout, format, CLIENT_ADDR, "client", SERVER_ADDR, "server");
     d.ladder.state = host_state;
     d.ladder.absolute = absolute;
