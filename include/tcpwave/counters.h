@@ -55,7 +55,17 @@ extern "C" {
     X(TCP_FAST_RETRANS, "TcpExt", "TCPFastRetrans", "fast retransmissions")                        \
     X(ICMP_IN_MSGS, "Icmp", "InMsgs", "ICMP messages received")                                    \
     X(ICMP_IN_ERRORS, "Icmp", "InErrors", "ICMP messages received in error")                       \
-    X(ICMP_OUT_MSGS, "Icmp", "OutMsgs", "ICMP messages sent")
+    X(ICMP_OUT_MSGS, "Icmp", "OutMsgs", "ICMP messages sent")                                      \
+    X(ICMP_IN_DEST_UNREACHS, "Icmp", "InDestUnreachs", "ICMP destination unreachable received")    \
+    X(ICMP_OUT_DEST_UNREACHS, "Icmp", "OutDestUnreachs", "ICMP destination unreachable sent")      \
+    X(ICMP_IN_ECHOS, "Icmp", "InEchos", "ICMP echo requests received")                             \
+    X(ICMP_OUT_ECHO_REPS, "Icmp", "OutEchoReps", "ICMP echo replies sent")                         \
+    X(OUT_OF_WINDOW_ICMPS, "TcpExt", "OutOfWindowIcmps",                                           \
+      "ICMP errors ignored: the quoted sequence number is not in flight (RFC 5927)")               \
+    X(ICMP_RATE_LIMITED, "TcpExt", "IcmpRateLimited",                                              \
+      "ICMP errors not sent: rate limit (tcpwave; Linux counts IcmpOutRateLimitGlobal)")           \
+    X(TW_EVICTED, "TcpExt", "TWEvicted",                                                           \
+      "TIME_WAIT records evicted for a newer one at tcp_max_tw_buckets (tcpwave-specific)")
 
 enum tcpw_counter {
 #define TCPW_COUNTER_ENUM(id, group, name, help) TCPW_CTR_##id,

@@ -191,6 +191,10 @@ int tcpw_stack_input(struct tcpw_stack *s, const uint8_t *pkt, size_t len, uint6
         tcpw__icmp_input(s, &p);
         return 0;
     default:
+        /* Linux answers a protocol nobody serves with ICMP protocol
+         * unreachable, and UDP (which tcpwave does not serve) with port
+         * unreachable (RFC 1122 §3.2.2.1, §4.1.3.1). */
+        tcpw__icmp_send_unreach(s, pkt, len, &p.ip, p.ip.proto == 17 ? 3 : 2);
         return stack_drop(s, TCPW_DROP_IP_UNKNOWN_PROTOCOL);
     }
 }

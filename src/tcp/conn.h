@@ -106,6 +106,9 @@ struct tcpw_conn {
     struct tcpw_timer linger_timer;
     uint64_t last_rcv;       /* stack time of the last segment received */
     uint32_t ka_probes;      /* unanswered keepalive probes */
+    /* RFC 1122 §4.2.3.9 soft error from ICMP (positive errno): reported
+     * instead of ETIMEDOUT if the connection later times out. */
+    int soft_error;
 };
 
 /* --- tcp/state.c --- */

@@ -37,6 +37,10 @@ struct tcpw_tcp_state {
     void *trace_user;
     tcpw_close_fn close_fn;
     void *close_user;
+    /* ICMP error rate limit: a token bucket (Linux: icmp_msgs_per_sec 1000,
+     * icmp_msgs_burst 50). */
+    uint32_t icmp_tokens;
+    uint64_t icmp_refill_at;
     struct tcpw_sock *wake_head;        /* sockets with readiness to report */
     bool dispatching;
 };
@@ -56,6 +60,12 @@ void tcpw__icmp_input(struct tcpw_stack *s, const struct tcpw_packet *p);
  * connection exists: if the segment has ACK, <SEQ=SEG.ACK><CTL=RST>;
  * otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Never answers a RST. */
 void tcpw__tcp_send_reset_for(struct tcpw_stack *s, const struct tcpw_packet *p);
+
+/* Answers a datagram of a protocol (or UDP port) nobody serves with ICMP
+ * destination unreachable `code` (RFC 1122 §3.2.2.1), as Linux does:
+ * protocol unreachable, or port unreachable for UDP. Rate-limited. */
+void tcpw__icmp_send_unreach(struct tcpw_stack *s, const uint8_t *pkt, size_t len,
+                             const struct tcpw_ipv4 *ip, uint8_t code);
 
 /* Reports readiness changes to the application's callback; called at the
  * end of every stack entry point (api/events.c). */

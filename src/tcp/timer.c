@@ -225,6 +225,13 @@ static void rtx_expired(struct tcpw_timer *t, uint64_t now)
         /* Like Linux's tcp_write_err(): the peer has not answered for
          * minutes, so no RST is sent into the void; the error is reported. */
         tcpw__count(s, TCPW_CTR_TCP_ABORT_ON_TIMEOUT);
+        if (c->soft_error && c->state != TCPW_SYN_SENT) {
+            /* RFC 1122 §4.2.3.9: the soft error explains the timeout
+             * better than ETIMEDOUT does (Linux: sk_err_soft). */
+            c->reason = TCPW_REASON_ICMP_ERROR;
+            tcpw__conn_done(c, c->soft_error);
+            return;
+        }
         tcpw__conn_done(c, ETIMEDOUT);
         return;
     }
