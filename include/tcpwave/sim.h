@@ -138,6 +138,11 @@ typedef bool (*tcpw_sim_filter_fn)(void *user, uint32_t from, const uint8_t *pkt
 /* Sets the filter (NULL to remove). */
 void tcpw_sim_set_filter(struct tcpw_sim *sim, tcpw_sim_filter_fn fn, void *user);
 
+/* Makes `router_addr` (not a host) answer every packet that has no route
+ * with ICMP host unreachable, as a real router would (0: drop silently, the
+ * default). */
+void tcpw_sim_set_router(struct tcpw_sim *sim, uint32_t router_addr);
+
 /* Sets the observer (NULL to remove). */
 void tcpw_sim_set_observer(struct tcpw_sim *sim, tcpw_sim_observer_fn fn, void *user);
 

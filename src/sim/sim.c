@@ -56,6 +56,7 @@ struct tcpw_sim {
     void *observer_user;
     tcpw_sim_filter_fn filter;
     void *filter_user;
+    uint32_t router;     /* answers packets with no route with ICMP (0: silent) */
     struct tcpw_pcap *pcap;
 };
 
@@ -447,6 +448,29 @@ uint64_t tcpw_sim_next_event(const struct tcpw_sim *sim)
     return next;
 }
 
+/* The simulated router's answer to a packet it cannot deliver: ICMP host
+ * unreachable quoting the IP header and 8 bytes (RFC 792, RFC 1812 §4.3.2.3),
+ * never about an ICMP message (RFC 1122 §3.2.2). */
+static void router_unreachable(struct tcpw_sim *sim, const struct tcpw__ml_pkt *p)
+{
+    uint8_t buf[TCPW_IPV4_HDR_MIN + 8u + 60u + 8u];
+    size_t ihl, quote, n;
+
+    if (!sim->router || p->len < TCPW_IPV4_HDR_MIN || p->data[9] == TCPW_IP_PROTO_ICMP)
+        return;
+    ihl = (size_t)(p->data[0] & 0x0fu) * 4u;
+    quote = ihl + 8u < p->len ? ihl + 8u : p->len;
+    n = tcpw_icmp_build(buf, sizeof(buf), sim->router, tcpw_get32(p->data + 12), 3, 1, 0, p->data,
+                        quote);
+    if (n)
+        (void)sim_send(sim, sim->router, NULL, buf, n, sim->now);
+}
+
+void tcpw_sim_set_router(struct tcpw_sim *sim, uint32_t router_addr)
+{
+    sim->router = router_addr;
+}
+
 static void deliver(struct tcpw_sim *sim, struct tcpw__ml_pkt *p)
 {
     uint32_t dst = tcpw__ml_pkt_dst(p);
@@ -454,6 +478,7 @@ static void deliver(struct tcpw_sim *sim, struct tcpw__ml_pkt *p)
 
     if (!h) {
         notify(sim, TCPW_SIM_NO_ROUTE, p->from, p->data, p->len, sim->now);
+        router_unreachable(sim, p);
         return;
     }
     if (h->black_hole) {

@@ -27,7 +27,7 @@ run() {
 }
 
 n=$("$tw" demo --list | wc -l)
-[ "$n" -ge 15 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
+[ "$n" -ge 16 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
 
 run normal-close
 expect normal-close "FIN_WAIT_1   ---- FIN,ACK seq=6 ack=6"
@@ -96,6 +96,11 @@ expect peer-reboot "client: recv() = -ECONNRESET"
 run orphan-fin-timeout
 expect orphan-fin-timeout "60.147000   # client: connection ended: orphan-fin-timeout"
 expect orphan-fin-timeout "---- RST seq=2"
+
+run icmp-unreachable
+expect icmp-unreachable "client: SO_ERROR = EHOSTUNREACH"
+expect icmp-unreachable "ICMP type=3 code=1"
+expect icmp-unreachable "client: connection ended: icmp-error, error EHOSTUNREACH"
 
 # JSON: one object per line, the first a note, every line starts with {"time":
 "$tw" demo --format=json > "$out" || fail=1

@@ -89,6 +89,12 @@ static const char *err_name(ssize_t r)
         return "ETIMEDOUT";
     case ENOTCONN:
         return "ENOTCONN";
+    case EHOSTUNREACH:
+        return "EHOSTUNREACH";
+    case ENETUNREACH:
+        return "ENETUNREACH";
+    case EINPROGRESS:
+        return "EINPROGRESS";
     default:
         return "error";
     }
@@ -458,6 +464,21 @@ static int scenario_orphan_fin_timeout(struct demo *d)
     return 0;
 }
 
+static int scenario_icmp_unreachable(struct demo *d)
+{
+    int err = 0;
+    size_t len = sizeof(err);
+    note(d, "a router (10.0.0.254) answers packets for hosts it cannot reach");
+    tcpw_sim_set_router(d->sim, 0x0a0000feu);
+    d->cfd = tcpw_socket(d->client);
+    note(d, "client: connect(10.0.0.9:80), a host that does not exist");
+    tcpw_connect(d->client, d->cfd, 0x0a000009u, 80);
+    run_for(d, 100 * MS);
+    tcpw_getsockopt(d->client, d->cfd, TCPW_SO_ERROR, &err, &len);
+    note(d, "client: SO_ERROR = %s", err == EHOSTUNREACH ? "EHOSTUNREACH" : "unexpected");
+    return err == EHOSTUNREACH ? 0 : -EPROTO;
+}
+
 struct scenario {
     const char *name;
     const char *help;
@@ -495,6 +516,8 @@ static const struct scenario scenarios[] = {
      scenario_peer_reboot, false},
     {"orphan-fin-timeout", "an orphan in FIN_WAIT_2 is reaped after tcp_fin_timeout",
      scenario_orphan_fin_timeout, false},
+    {"icmp-unreachable", "connect() to an unreachable host: ICMP, EHOSTUNREACH",
+     scenario_icmp_unreachable, false},
 };
 #define SCENARIO_COUNT (sizeof(scenarios) / sizeof(scenarios[0]))
 
