@@ -3,6 +3,8 @@
  *   tcpwave [demo] [options]   a connection's exchange on the simulated network
  *   tcpwave config [options]   the tunables (Linux sysctl names) and values
  *   tcpwave counters           the counters (nstat names) and drop reasons
+ *   tcpwave serve [options]    a tcpwave server on a TUN device (real network)
+ *   tcpwave connect [options]  a tcpwave client on a TUN device (real network)
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,9 @@ static void usage(FILE *f)
           "  config     list the tunables with their values and ranges\n"
           "             (`--set name=value`, `--markdown`)\n"
           "  counters   list the counters and drop reasons with what they count\n"
+          "  serve      a tcpwave server on a TUN device, for kernel clients (curl)\n"
+          "             (root; see `tcpwave serve --help` and docs/real-network.md)\n"
+          "  connect    a tcpwave client on a TUN device, to a kernel server\n"
           "  help       this text\n",
           f);
 }
@@ -38,6 +43,10 @@ int main(int argc, char **argv)
         return cmd_config(argc - 1, argv + 1);
     if (strcmp(cmd, "counters") == 0)
         return cmd_counters(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "connect") == 0)
+        return cmd_connect(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return 0;
