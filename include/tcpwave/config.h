@@ -61,6 +61,8 @@ struct tcpw_config {
     /* --- ports --- */
     uint32_t ip_local_port_range_min; /* ip_local_port_range, first value */
     uint32_t ip_local_port_range_max; /* ip_local_port_range, second value */
+    /* --- TIME_WAIT, added after the first release (new fields go at the end) --- */
+    uint32_t tcp_tw_overflow_policy; /* At tcp_max_tw_buckets: 0 refuse TIME_WAIT (Linux), 1 evict the oldest record. */
 };
 
 /* Linux's defaults. Immutable; copy it to change values. */

@@ -6,6 +6,7 @@
  *   counters.h counters (nstat names) and drop reasons
  *   sim.h      the simulated network (memlink) and its driver
  *   pcap.h     capture of any link to a pcap file
+ *   timewait.h the TIME_WAIT records a stack holds (count, list, memory)
  *   tun.h      a Linux TUN device as a link, and its real-time event loop
  */
 #ifndef TCPWAVE_TCPWAVE_H
@@ -17,6 +18,7 @@
 #include "tcpwave/sim.h"
 #include "tcpwave/socket.h"
 #include "tcpwave/stack.h"
+#include "tcpwave/timewait.h"
 #include "tcpwave/tun.h"
 
 #endif

@@ -139,10 +139,7 @@ static bool conn_holds_port(struct tcpw_stack *s, uint16_t port)
 
 static bool tw_holds_port(struct tcpw_stack *s, uint16_t port)
 {
-    for (const struct tcpw_tw *tw = s->tcp->tw.oldest; tw; tw = tw->newer)
-        if (tw->node.tuple.lport == port)
-            return true;
-    return false;
+    return tcpw__tw_port_in_use(s, port);
 }
 
 bool tcpw__port_in_use(struct tcpw_stack *s, uint16_t port)

@@ -49,6 +49,7 @@ const struct tcpw_config tcpw_config_linux_defaults = {
     .ip_default_ttl = 64,
     .ip_local_port_range_min = 32768,
     .ip_local_port_range_max = 60999,
+    .tcp_tw_overflow_policy = 0, /* Linux has no choice: it refuses */
 };
 
 /* A row: the public description plus where the value is stored. `field2` is
@@ -85,7 +86,11 @@ static const struct param_row params[] = {
         "send and accept RFC 7323 timestamps",
         "Linux also accepts 2 (timestamps without a random per-connection offset)"),
     ROW(tcp_max_tw_buckets, "tcp_max_tw_buckets", TCPW_PARAM_COUNT, 0, 2147483647,
-        "most TIME_WAIT records held; beyond it connections close without TIME_WAIT", NULL),
+        "most TIME_WAIT records held; beyond it tcp_tw_overflow_policy decides", NULL),
+    ROW(tcp_tw_overflow_policy, "tcp_tw_overflow_policy", TCPW_PARAM_COUNT, 0, 1,
+        "at tcp_max_tw_buckets: 0 the closing connection goes without TIME_WAIT "
+        "(TcpExtTCPTimeWaitOverflow), 1 the oldest record is evicted for it (TcpExtTWEvicted)",
+        "Linux has no such tunable and always does 0; 1 is what FreeBSD (before 14) and lwIP do"),
     ROW(tcp_rfc1337, "tcp_rfc1337", TCPW_PARAM_BOOL, 0, 1,
         "ignore RST in TIME_WAIT (RFC 1337 TIME-WAIT assassination protection)",
         "Linux defaults to 0; tcpwave defaults to 1 because RFC 1337 protection is the safe "

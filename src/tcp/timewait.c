@@ -1,116 +1,538 @@
-/* tcp/ — TIME_WAIT records (see timewait.h).
+/* tcp/ — TIME_WAIT records (see timewait.h for the layout of the store).
  *
  * RFC 9293 §3.10.7.4 in TIME-WAIT: "The only thing that can arrive in this
  * state is a retransmission of the remote FIN. Acknowledge it, and restart
  * the 2 MSL timeout." RFC 1337 §3 (TIME-WAIT assassination): a RST is
  * ignored when tcp_rfc1337 is set. RFC 6191 / RFC 9293 §3.10.7.4 note: a
  * SYN whose sequence number (or timestamp) is above the old incarnation's
- * may reopen the 4-tuple.
+ * may reopen the 4-tuple. RFC 7323 §5.4: re-ACKs carry our timestamp clock
+ * (ms + the per-address-pair offset) and TS.Recent.
+ *
+ * Invariants between calls: the record at `head` is live (tombstones at the
+ * head are dropped at once), every live record is in the index exactly once,
+ * records in [head, tail) have non-decreasing expiry, and the timer is armed
+ * for the head's expiry whenever the table is not empty.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/sock.h"
 #include "tcp/conn.h"
 #include "tcp/tcp.h"
+#include "tcpwave/timewait.h"
+
+/* The layout promise of timewait.h: 40 bytes, no padding, so a chunk is
+ * exactly TW_CHUNK_RECORDS * 40 bytes and 4-byte alignment suffices. */
+_Static_assert(sizeof(struct tcpw_tw) == 40, "a TIME_WAIT record is 40 bytes");
 
 #define TABLE_OF(timer) ((struct tcpw_tw_table *)((char *)(timer) - offsetof(struct tcpw_tw_table, timer)))
 
-static uint64_t two_msl_us(const struct tcpw_stack *s) { return 2u * (uint64_t)s->cfg.tcp_msl_ms * 1000u; }
+#define CHUNK_SEQ_MASK ((1u << (32u - TW_CHUNK_BITS)) - 1u) /* chunk numbers wrap here */
+#define OFFSET_MASK (TW_CHUNK_RECORDS - 1u)
+/* The log never spans more than this many positions, so that the chunks it
+ * covers (span / TW_CHUNK_RECORDS + 2) fit the 2^20 chunk numbers. */
+#define SPAN_MAX (UINT32_MAX - 2u * TW_CHUNK_RECORDS)
+#define EXP_BITS 36u
+#define EXP_MASK ((UINT64_C(1) << EXP_BITS) - 1u)
+#define EXP_SIGN (UINT64_C(1) << (EXP_BITS - 1u))
+#define INITIAL_RING 4u
+#define INITIAL_BUCKETS 16u
+/* The index doubles when the load passes this: chains average 1..2 records,
+ * bucket heads cost 2..4 bytes per record. */
+#define MAX_LOAD 2u
+#define US_PER_S 1000000u
 
-static void fifo_unlink(struct tcpw_tw_table *t, struct tcpw_tw *tw)
+/* ---- the log ---- */
+
+static struct tcpw_tw *slot(const struct tcpw_tw_table *t, uint32_t pos)
 {
-    if (tw->older)
-        tw->older->newer = tw->newer;
-    else
-        t->oldest = tw->newer;
-    if (tw->newer)
-        tw->newer->older = tw->older;
-    else
-        t->newest = tw->older;
-    tw->older = tw->newer = NULL;
+    return t->chunks[(pos >> TW_CHUNK_BITS) & t->chunk_mask] + (pos & OFFSET_MASK);
 }
 
-static void fifo_push(struct tcpw_tw_table *t, struct tcpw_tw *tw)
+static bool is_live(const struct tcpw_tw *tw) { return tw->tuple.lport != 0; }
+
+/* Doubles the ring of chunk pointers; the chunks themselves do not move. */
+static int ring_grow(struct tcpw_tw_table *t)
 {
-    tw->older = t->newest;
-    tw->newer = NULL;
-    if (t->newest)
-        t->newest->newer = tw;
-    else
-        t->oldest = tw;
-    t->newest = tw;
+    uint32_t old_n = t->chunk_mask + 1u, new_n;
+    struct tcpw_tw **ring;
+
+    if (old_n > CHUNK_SEQ_MASK)
+        return -ENOMEM; /* every chunk number is in use: SPAN_MAX prevents it */
+    new_n = old_n * 2u;
+    ring = calloc(new_n, sizeof(*ring));
+    if (!ring)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < t->nchunks; i++) {
+        uint32_t c = (t->first_chunk + i) & CHUNK_SEQ_MASK;
+        ring[c & (new_n - 1u)] = t->chunks[c & t->chunk_mask];
+    }
+    free(t->chunks);
+    t->chunks = ring;
+    t->chunk_mask = new_n - 1u;
+    return 0;
+}
+
+/* Makes the slot at `pos` (the tail) writable. */
+static int chunk_ensure(struct tcpw_tw_table *t, uint32_t pos)
+{
+    uint32_t c = pos >> TW_CHUNK_BITS;
+    struct tcpw_tw *chunk;
+
+    if (t->nchunks && ((c - t->first_chunk) & CHUNK_SEQ_MASK) < t->nchunks)
+        return 0;
+    assert(!t->nchunks || ((c - t->first_chunk) & CHUNK_SEQ_MASK) == t->nchunks);
+    if (t->nchunks > t->chunk_mask && ring_grow(t) != 0)
+        return -ENOMEM;
+    chunk = malloc(sizeof(*chunk) * TW_CHUNK_RECORDS);
+    if (!chunk)
+        return -ENOMEM;
+    if (!t->nchunks)
+        t->first_chunk = c;
+    t->chunks[c & t->chunk_mask] = chunk;
+    t->nchunks++;
+    return 0;
+}
+
+static void chunk_free_first(struct tcpw_tw_table *t)
+{
+    struct tcpw_tw **p = &t->chunks[t->first_chunk & t->chunk_mask];
+    free(*p);
+    *p = NULL;
+    t->first_chunk = (t->first_chunk + 1u) & CHUNK_SEQ_MASK;
+    t->nchunks--;
+}
+
+static void chunk_free_last(struct tcpw_tw_table *t)
+{
+    struct tcpw_tw **p = &t->chunks[(t->first_chunk + t->nchunks - 1u) & t->chunk_mask];
+    free(*p);
+    *p = NULL;
+    t->nchunks--;
+}
+
+/* Drops tombstones at the head (their chunks go once the head leaves them):
+ * the head is then live, or the log is empty. */
+static void head_settle(struct tcpw_tw_table *t)
+{
+    while (t->head != t->tail && !is_live(slot(t, t->head))) {
+        t->head++;
+        t->dead--;
+    }
+    while (t->nchunks && t->first_chunk != (t->head >> TW_CHUNK_BITS))
+        chunk_free_first(t);
+}
+
+/* Reserves the slot at the tail. Returns its position, or TW_NIL when
+ * memory (or the 2^32 position space) is exhausted. */
+static uint32_t log_append(struct tcpw_tw_table *t)
+{
+    if (t->tail == TW_NIL) {
+        /* TW_NIL ends hash chains, so no record lives there: leave a
+         * tombstone and go on at 0. */
+        if (chunk_ensure(t, t->tail) != 0)
+            return TW_NIL;
+        slot(t, t->tail)->tuple.lport = 0;
+        t->tail++;
+        t->dead++;
+    }
+    if (t->tail - t->head >= SPAN_MAX || chunk_ensure(t, t->tail) != 0)
+        return TW_NIL;
+    return t->tail++;
+}
+
+/* ---- the index ---- */
+
+static uint32_t *bucket_of(const struct tcpw_tw_table *t, const struct tcpw_tuple *tuple)
+{
+    return &t->buckets[(uint32_t)tcpw_tuple_hash(t->stack->tcp->secret, tuple) & t->bucket_mask];
+}
+
+static void index_insert(struct tcpw_tw_table *t, uint32_t pos)
+{
+    struct tcpw_tw *tw = slot(t, pos);
+    uint32_t *b = bucket_of(t, &tw->tuple);
+    tw->hnext = *b;
+    *b = pos;
+}
+
+/* Unlinks `tw` from its chain and returns its position (the index is the one
+ * place that knows it: records do not store their own position). */
+static uint32_t index_unlink(struct tcpw_tw_table *t, const struct tcpw_tw *tw)
+{
+    uint32_t *link = bucket_of(t, &tw->tuple);
+    uint32_t pos;
+
+    while (*link != TW_NIL && slot(t, *link) != tw)
+        link = &slot(t, *link)->hnext;
+    assert(*link != TW_NIL); /* the caller's record is in the table */
+    pos = *link;
+    *link = tw->hnext;
+    return pos;
+}
+
+/* Refills the bucket array from the log (after growth or compaction). */
+static void index_rebuild(struct tcpw_tw_table *t)
+{
+    memset(t->buckets, 0xff, sizeof(*t->buckets) * ((size_t)t->bucket_mask + 1u));
+    for (uint32_t p = t->head; p != t->tail; p++)
+        if (is_live(slot(t, p)))
+            index_insert(t, p);
+}
+
+/* Doubles the bucket array when the load passes MAX_LOAD. Growth is an
+ * optimisation: without memory the chains just get longer. */
+static void index_maybe_grow(struct tcpw_tw_table *t)
+{
+    uint64_t n = (uint64_t)t->bucket_mask + 1u;
+    uint32_t *nb;
+
+    if (t->count <= MAX_LOAD * n || n >= (UINT64_C(1) << 31))
+        return;
+    nb = malloc(sizeof(*nb) * (size_t)(2u * n));
+    if (!nb)
+        return;
+    free(t->buckets);
+    t->buckets = nb;
+    t->bucket_mask = (uint32_t)(2u * n - 1u);
+    index_rebuild(t);
+}
+
+/* Squeezes the tombstones out of the log, keeping the order (and so the
+ * expiry order). Run when tombstones outnumber live records, so its O(span)
+ * cost is paid for by the tombstones made since the last run. */
+static void compact(struct tcpw_tw_table *t)
+{
+    uint32_t w = t->head, dead = 0;
+
+    for (uint32_t r = t->head; r != t->tail; r++) {
+        const struct tcpw_tw *src = slot(t, r);
+        if (!is_live(src))
+            continue;
+        if (w == TW_NIL) {
+            /* r is past TW_NIL, whose slot is a tombstone already. */
+            w++;
+            dead++;
+        }
+        if (w != r)
+            *slot(t, w) = *src;
+        w++;
+    }
+    t->tail = w;
+    t->dead = dead;
+    {
+        uint32_t last = t->tail == t->head ? t->head : t->tail - 1u;
+        uint32_t keep = ((last >> TW_CHUNK_BITS) - t->first_chunk) & CHUNK_SEQ_MASK;
+        while (t->nchunks > keep + 1u)
+            chunk_free_last(t);
+    }
+    index_rebuild(t);
+}
+
+static void maybe_compact(struct tcpw_tw_table *t)
+{
+    if (t->dead > t->count && t->dead >= TW_CHUNK_RECORDS)
+        compact(t);
+}
+
+/* ---- time ---- */
+
+/* The full expiry of a record, from its 36 stored bits and a time `base`
+ * within 2^35 µs of it. */
+static uint64_t expiry_near(uint64_t base, const struct tcpw_tw *tw)
+{
+    uint64_t e = ((uint64_t)(tw->bits & TW_BITS_EXP_HI_MASK) << 32) | tw->expires_lo;
+    uint64_t d = (e - base) & EXP_MASK;
+    return (d & EXP_SIGN) ? base - (EXP_MASK + 1u - d) : base + d;
+}
+
+static void set_expiry(struct tcpw_tw *tw, uint64_t expires)
+{
+    tw->expires_lo = (uint32_t)expires;
+    tw->bits = (uint16_t)((tw->bits & ~TW_BITS_EXP_HI_MASK) |
+                          ((expires >> 32) & TW_BITS_EXP_HI_MASK));
+}
+
+static void set_ts_age(struct tcpw_tw *tw, uint32_t age_s)
+{
+    if (age_s > TW_TS_AGE_MAX)
+        age_s = TW_TS_AGE_MAX;
+    tw->bits = (uint16_t)((tw->bits & ((1u << TW_BITS_AGE_SHIFT) - 1u)) |
+                          (age_s << TW_BITS_AGE_SHIFT));
+}
+
+uint64_t tcpw__tw_expires(const struct tcpw_stack *s, const struct tcpw_tw *tw)
+{
+    return expiry_near(s->now, tw);
+}
+
+uint64_t tcpw__tw_remaining(const struct tcpw_stack *s, const struct tcpw_tw *tw)
+{
+    uint64_t e = expiry_near(s->now, tw);
+    return e > s->now ? e - s->now : 0;
+}
+
+uint32_t tcpw__tw_ts_recent_age_s(const struct tcpw_stack *s, const struct tcpw_tw *tw)
+{
+    const struct tcpw_tw_table *t = &s->tcp->tw;
+    uint64_t start = expiry_near(s->now, tw) - t->lifetime_us;
+    uint64_t since = s->now > start ? (s->now - start) / US_PER_S : 0;
+    uint64_t age;
+
+    if (!(tw->bits & TW_BITS_TS_OK))
+        return 0;
+    age = (uint64_t)(tw->bits >> TW_BITS_AGE_SHIFT) + since;
+    return age > UINT32_MAX ? UINT32_MAX : (uint32_t)age;
 }
 
 static void rearm(struct tcpw_tw_table *t)
 {
-    if (t->oldest)
-        tcpw_timer_arm(&t->stack->wheel, &t->timer, t->oldest->expires);
+    struct tcpw_stack *s = t->stack;
+    if (t->count)
+        tcpw_timer_arm(&s->wheel, &t->timer, expiry_near(s->now, slot(t, t->head)));
     else
-        tcpw_timer_cancel(&t->stack->wheel, &t->timer);
+        tcpw_timer_cancel(&s->wheel, &t->timer);
 }
 
-static void tw_free(struct tcpw_tw_table *t, struct tcpw_tw *tw)
+/* ---- removal ---- */
+
+/* Takes a live record out: index, counts, tombstone; the head moves on if it
+ * was the head. Does not rearm or compact (the callers decide). */
+static void tw_kill(struct tcpw_tw_table *t, struct tcpw_tw *tw)
 {
-    struct tcpw_stack *s = t->stack;
-    fifo_unlink(t, tw);
-    tcpw_tuple_table_remove(&t->map, &tw->node);
+    index_unlink(t, tw);
+    tw->tuple.lport = 0;
+    t->dead++;
     t->count--;
-    s->tcp->state_counts[TCPW_TIME_WAIT]--;
-    free(tw);
+    t->stack->tcp->state_counts[TCPW_TIME_WAIT]--;
+    head_settle(t);
+}
+
+/* The head leaves by expiry or eviction: TIME_WAIT => CLOSED in the trace. */
+static void end_head(struct tcpw_tw_table *t, enum tcpw_counter why)
+{
+    struct tcpw_tcp_state *tcp = t->stack->tcp;
+    struct tcpw_tw *tw = slot(t, t->head);
+    const struct tcpw_tuple *u = &tw->tuple;
+
+    tcpw__count(t->stack, why);
+    if (tcp->trace_fn)
+        tcp->trace_fn(tcp->trace_user, u->laddr, u->lport, u->raddr, u->rport, TCPW_TIME_WAIT,
+                      TCPW_CLOSED);
+    tw_kill(t, tw);
 }
 
 static void expire(struct tcpw_timer *timer, uint64_t now)
 {
     struct tcpw_tw_table *t = TABLE_OF(timer);
 
-    /* Records are in expiry order: free from the head while due. */
-    while (t->oldest && t->oldest->expires <= now) {
-        struct tcpw_tcp_state *tcp = t->stack->tcp;
-        const struct tcpw_tuple *u = &t->oldest->node.tuple;
-        tcpw__count(t->stack, TCPW_CTR_TW);
-        if (tcp->trace_fn)
-            tcp->trace_fn(tcp->trace_user, u->laddr, u->lport, u->raddr, u->rport,
-                          TCPW_TIME_WAIT, TCPW_CLOSED);
-        tw_free(t, t->oldest);
-    }
+    /* Records are in expiry order: end them from the head while due. */
+    while (t->count && expiry_near(now, slot(t, t->head)) <= now)
+        end_head(t, TCPW_CTR_TW);
+    /* Fewer live records may now be outnumbered by the tombstones between
+     * them: the same amortised bound as for removals. */
+    maybe_compact(t);
     rearm(t);
 }
+
+void tcpw__tw_remove(struct tcpw_stack *s, struct tcpw_tw *tw)
+{
+    struct tcpw_tw_table *t = &s->tcp->tw;
+    tw_kill(t, tw);
+    maybe_compact(t);
+    rearm(t);
+}
+
+struct tcpw_tw *tcpw__tw_restart(struct tcpw_stack *s, struct tcpw_tw *tw)
+{
+    struct tcpw_tw_table *t = &s->tcp->tw;
+    uint32_t age = tcpw__tw_ts_recent_age_s(s, tw);
+    uint32_t from = index_unlink(t, tw), to = from;
+    bool moved = true;
+
+    if (from + 1u != t->tail) {
+        to = log_append(t);
+        if (to == TW_NIL) {
+            /* Out of memory for a new chunk: the record keeps its place and
+             * its old expiry (TIME_WAIT ends on time rather than 2MSL after
+             * this FIN); the FIFO order, and so every other expiry, stays
+             * right. */
+            to = from;
+            moved = false;
+        } else {
+            *slot(t, to) = *tw;
+            tw->tuple.lport = 0;
+            t->dead++;
+        }
+    }
+    if (moved) {
+        set_expiry(slot(t, to), s->now + t->lifetime_us);
+        set_ts_age(slot(t, to), age);
+    }
+    index_insert(t, to);
+    head_settle(t);
+    if (moved) {
+        /* Compaction keeps the order, so the record stays the newest. */
+        maybe_compact(t);
+        to = t->tail - 1u;
+    }
+    rearm(t);
+    return slot(t, to);
+}
+
+/* ---- the table ---- */
 
 int tcpw__tw_init(struct tcpw_stack *s)
 {
     struct tcpw_tw_table *t = &s->tcp->tw;
+
+    memset(t, 0, sizeof(*t));
     t->stack = s;
+    t->lifetime_us = 2u * (uint64_t)s->cfg.tcp_msl_ms * 1000u;
+    /* expiry_near() needs every live expiry within 2^35 µs (9.5 h) of now;
+     * tcp_msl is at most 3600 s, so 2MSL is at most 2 h. */
+    if (t->lifetime_us >= EXP_SIGN / 2u)
+        return -EINVAL;
     tcpw_timer_init(&t->timer, expire);
-    return tcpw_tuple_table_init(&t->map, 64, s->tcp->secret);
+    t->chunks = calloc(INITIAL_RING, sizeof(*t->chunks));
+    t->buckets = malloc(sizeof(*t->buckets) * INITIAL_BUCKETS);
+    if (!t->chunks || !t->buckets) {
+        free(t->chunks);
+        free(t->buckets);
+        t->chunks = NULL;
+        t->buckets = NULL;
+        return -ENOMEM;
+    }
+    t->chunk_mask = INITIAL_RING - 1u;
+    t->bucket_mask = INITIAL_BUCKETS - 1u;
+    memset(t->buckets, 0xff, sizeof(*t->buckets) * INITIAL_BUCKETS);
+    return 0;
 }
 
 void tcpw__tw_fini(struct tcpw_stack *s)
 {
     struct tcpw_tw_table *t = &s->tcp->tw;
-    while (t->oldest)
-        tw_free(t, t->oldest);
+
+    s->tcp->state_counts[TCPW_TIME_WAIT] -= t->count;
+    while (t->nchunks)
+        chunk_free_first(t);
     tcpw_timer_cancel(&s->wheel, &t->timer);
-    tcpw_tuple_table_fini(&t->map);
+    free(t->chunks);
+    free(t->buckets);
+    t->chunks = NULL;
+    t->buckets = NULL;
+    t->count = 0;
+    t->dead = 0;
+    t->head = t->tail;
+}
+
+int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
+{
+    struct tcpw_tw_table *t = &s->tcp->tw;
+    bool was_head_change = false;
+    struct tcpw_tw *tw;
+    uint32_t pos;
+
+    assert(p->tuple.lport != 0 && !tcpw__tw_find(s, &p->tuple));
+    if (t->count >= s->cfg.tcp_max_tw_buckets) {
+        if (s->cfg.tcp_tw_overflow_policy != 1 || t->count == 0) {
+            /* Linux: "TCP: time wait bucket table overflow"; the connection
+             * is closed without TIME_WAIT protection. tcpwave has no log:
+             * the counter is the signal. */
+            tcpw__count(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW);
+            return -ENOBUFS;
+        }
+        /* FreeBSD (tcp_tw_2msl_scan(reuse), before 14) and lwIP
+         * (tcp_kill_timewait) give the oldest record's place to the new one:
+         * the newest close is protected, the oldest, nearest its end, is
+         * not. */
+        while (t->count >= s->cfg.tcp_max_tw_buckets && t->count)
+            end_head(t, TCPW_CTR_TW_EVICTED);
+        was_head_change = true;
+    }
+    pos = log_append(t);
+    if (pos == TW_NIL) {
+        if (was_head_change)
+            rearm(t);
+        tcpw__count(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW);
+        return -ENOMEM;
+    }
+    tw = slot(t, pos);
+    tw->tuple = p->tuple;
+    tw->snd_nxt = p->snd_nxt;
+    tw->rcv_nxt = p->rcv_nxt;
+    tw->ts_recent = p->ts_recent;
+    tw->ts_offset = p->ts_offset;
+    tw->rcv_wnd = p->rcv_wnd;
+    tw->bits = p->ts_ok ? TW_BITS_TS_OK : 0;
+    set_expiry(tw, s->now + t->lifetime_us);
+    set_ts_age(tw, p->ts_ok ? p->ts_recent_age_s : 0);
+    index_insert(t, pos);
+    t->count++;
+    s->tcp->state_counts[TCPW_TIME_WAIT]++;
+    head_settle(t); /* drops the tombstone log_append leaves at TW_NIL, if any */
+    index_maybe_grow(t);
+    if (t->head == pos || was_head_change)
+        rearm(t);
+    return 0;
 }
 
 struct tcpw_tw *tcpw__tw_find(struct tcpw_stack *s, const struct tcpw_tuple *tuple)
 {
-    struct tcpw_tuple_node *n = tcpw_tuple_table_find(&s->tcp->tw.map, tuple);
-    return n ? (struct tcpw_tw *)n : NULL;
+    const struct tcpw_tw_table *t = &s->tcp->tw;
+    uint32_t pos = *bucket_of(t, tuple);
+
+    while (pos != TW_NIL) {
+        struct tcpw_tw *tw = slot(t, pos);
+        if (tcpw_tuple_eq(&tw->tuple, tuple))
+            return tw;
+        pos = tw->hnext;
+    }
+    return NULL;
 }
 
-uint64_t tcpw__tw_remaining(const struct tcpw_stack *s, const struct tcpw_tw *tw)
+int tcpw__tw_walk(const struct tcpw_stack *s, int (*fn)(void *user, const struct tcpw_tw *tw),
+                  void *user)
 {
-    return tw->expires > s->now ? tw->expires - s->now : 0;
+    const struct tcpw_tw_table *t = &s->tcp->tw;
+
+    for (uint32_t p = t->head; p != t->tail; p++) {
+        const struct tcpw_tw *tw = slot(t, p);
+        int r;
+        if (!is_live(tw))
+            continue;
+        r = fn(user, tw);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static int port_match(void *user, const struct tcpw_tw *tw)
+{
+    return tw->tuple.lport == *(const uint16_t *)user;
+}
+
+bool tcpw__tw_port_in_use(const struct tcpw_stack *s, uint16_t port)
+{
+    return tcpw__tw_walk(s, port_match, &port) != 0;
+}
+
+size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s)
+{
+    const struct tcpw_tw_table *t = &s->tcp->tw;
+    return (size_t)t->nchunks * TW_CHUNK_RECORDS * sizeof(struct tcpw_tw) +
+           ((size_t)t->chunk_mask + 1u) * sizeof(*t->chunks) +
+           ((size_t)t->bucket_mask + 1u) * sizeof(*t->buckets);
 }
 
 void tcpw__tw_enter(struct tcpw_conn *c)
 {
     struct tcpw_stack *s = c->stack;
-    struct tcpw_tw_table *t = &s->tcp->tw;
-    struct tcpw_tw *tw;
+    struct tcpw_tw_proto p;
 
     if (s->cfg.tcp_tw_skip_for_test) {
         /* The test switch: what a stack without TIME_WAIT would do. */
@@ -121,32 +543,27 @@ void tcpw__tw_enter(struct tcpw_conn *c)
         tcpw__conn_destroy(c);
         return;
     }
-    if (t->count >= s->cfg.tcp_max_tw_buckets || !(tw = calloc(1, sizeof(*tw)))) {
-        /* Linux: "TCP: time wait bucket table overflow"; the connection
-         * is closed without TIME_WAIT protection. */
-        tcpw__count(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW);
+    memset(&p, 0, sizeof(p));
+    p.tuple = c->node.tuple;
+    p.snd_nxt = c->snd_max;
+    p.rcv_nxt = c->rcv_nxt;
+    p.ts_ok = c->ts_ok;
+    p.ts_recent = c->ts_recent;
+    p.ts_offset = c->ts_offset;
+    {
+        uint64_t age = s->now > c->ts_recent_age ? (s->now - c->ts_recent_age) / US_PER_S : 0;
+        p.ts_recent_age_s = age > UINT32_MAX ? UINT32_MAX : (uint32_t)age;
+    }
+    {
+        uint32_t wnd = tcpw__rcv_window(c) >> c->rcv_wscale;
+        p.rcv_wnd = (uint16_t)(wnd > 65535u ? 65535u : wnd);
+    }
+    if (tcpw__tw_add(s, &p) != 0) {
+        /* Refused or out of memory (counted): closed without TIME_WAIT. */
         c->reason = TCPW_REASON_TIME_WAIT_OVERFLOW;
         tcpw__conn_done(c, 0);
         return;
     }
-    tw->node.tuple = c->node.tuple;
-    tw->snd_nxt = c->snd_max;
-    tw->rcv_nxt = c->rcv_nxt;
-    tw->ts_ok = c->ts_ok;
-    tw->ts_recent = c->ts_recent;
-    tw->ts_offset = c->ts_offset;
-    tw->ts_recent_age_s = (uint32_t)(c->ts_recent_age / 1000000u);
-    {
-        uint32_t wnd = tcpw__rcv_window(c) >> c->rcv_wscale;
-        tw->rcv_wnd = (uint16_t)(wnd > 65535u ? 65535u : wnd);
-    }
-    tw->expires = s->now + two_msl_us(s);
-    tcpw_tuple_table_insert(&t->map, &tw->node);
-    fifo_push(t, tw);
-    t->count++;
-    s->tcp->state_counts[TCPW_TIME_WAIT]++;
-    if (t->oldest == tw)
-        rearm(t);
     /* The application's socket, if it still has one, sees CLOSED with EOF:
      * TIME_WAIT belongs to the stack, not to the descriptor (as in Linux,
      * where tcp_time_wait() ends the full socket). */
@@ -164,10 +581,10 @@ static void tw_send_ack(struct tcpw_stack *s, const struct tcpw_tw *tw)
     uint8_t buf[TCPW_IPV4_HDR_MIN + TCPW_TCP_HDR_MIN + 12];
     size_t len;
 
-    out.src = tw->node.tuple.laddr;
-    out.dst = tw->node.tuple.raddr;
-    out.sport = tw->node.tuple.lport;
-    out.dport = tw->node.tuple.rport;
+    out.src = tw->tuple.laddr;
+    out.dst = tw->tuple.raddr;
+    out.sport = tw->tuple.lport;
+    out.dport = tw->tuple.rport;
     out.seq = tw->snd_nxt;
     out.ack = tw->rcv_nxt;
     out.flags = TCPW_ACK;
@@ -175,7 +592,7 @@ static void tw_send_ack(struct tcpw_stack *s, const struct tcpw_tw *tw)
     out.ttl = (uint8_t)s->cfg.ip_default_ttl;
     out.ip_id = tcpw__stack_ip_id(s);
     out.df = true;
-    if (tw->ts_ok) {
+    if (tw->bits & TW_BITS_TS_OK) {
         out.opts.has_ts = true;
         out.opts.ts_val = (uint32_t)(s->now / 1000u) + tw->ts_offset;
         out.opts.ts_ecr = tw->ts_recent;
@@ -190,7 +607,6 @@ static void tw_send_ack(struct tcpw_stack *s, const struct tcpw_tw *tw)
 bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_packet *p)
 {
     const struct tcpw_tcp *seg = &p->l4.tcp;
-    struct tcpw_tw_table *t = &s->tcp->tw;
 
     /* RFC 9293 §3.10.7.4 second check, RFC 1337: with tcp_rfc1337 a RST
      * does not end TIME_WAIT (that would let an old duplicate "assassinate"
@@ -198,8 +614,7 @@ bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_
     if (seg->flags & TCPW_RST) {
         if (!s->cfg.tcp_rfc1337) {
             tcpw__count(s, TCPW_CTR_TW_KILLED);
-            tw_free(t, tw);
-            rearm(t);
+            tcpw__tw_remove(s, tw);
         }
         return true;
     }
@@ -208,12 +623,11 @@ bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_
          * its sequence number is beyond the old RCV.NXT, or, with
          * timestamps on both, its timestamp is newer than TS.Recent. */
         bool newer = seq_gt(seg->seq, tw->rcv_nxt);
-        if (tw->ts_ok && seg->opts.has_ts)
+        if ((tw->bits & TW_BITS_TS_OK) && seg->opts.has_ts)
             newer = (int32_t)(seg->opts.ts_val - tw->ts_recent) > 0;
         if (newer) {
             tcpw__count(s, TCPW_CTR_TW_RECYCLED);
-            tw_free(t, tw);
-            rearm(t);
+            tcpw__tw_remove(s, tw);
             return false;
         }
         tw_send_ack(s, tw);
@@ -221,13 +635,9 @@ bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_
     }
     if (seg->flags & TCPW_FIN) {
         /* A retransmitted FIN: our last ACK was lost. Re-ACK it and restart
-         * the 2MSL wait (the record moves to the FIFO's tail). */
-        if (seg->seq + (uint32_t)seg->payload_len + 1u == tw->rcv_nxt) {
-            fifo_unlink(t, tw);
-            tw->expires = s->now + two_msl_us(s);
-            fifo_push(t, tw);
-            rearm(t);
-        }
+         * the 2MSL wait (the record moves to the log's tail). */
+        if (seg->seq + (uint32_t)seg->payload_len + 1u == tw->rcv_nxt)
+            tw = tcpw__tw_restart(s, tw);
         tw_send_ack(s, tw);
         return true;
     }
@@ -236,4 +646,78 @@ bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_
     if (seg->payload_len || seq_gt(seg->seq, tw->rcv_nxt))
         tw_send_ack(s, tw);
     return true;
+}
+
+/* ---- the public observability API (tcpwave/timewait.h) ---- */
+
+uint64_t tcpw_tw_count(const struct tcpw_stack *stack)
+{
+    return stack && stack->tcp ? stack->tcp->tw.count : 0;
+}
+
+size_t tcpw_tw_memory_bytes(const struct tcpw_stack *stack)
+{
+    return stack && stack->tcp ? tcpw__tw_memory_bytes(stack) : 0;
+}
+
+static void info_of(const struct tcpw_stack *s, const struct tcpw_tw *tw, struct tcpw_tw_info *i)
+{
+    memset(i, 0, sizeof(*i));
+    i->laddr = tw->tuple.laddr;
+    i->lport = tw->tuple.lport;
+    i->raddr = tw->tuple.raddr;
+    i->rport = tw->tuple.rport;
+    i->remaining_us = tcpw__tw_remaining(s, tw);
+}
+
+struct visit_ctx {
+    const struct tcpw_stack *s;
+    tcpw_tw_visit_fn fn;
+    void *user;
+};
+
+static int visit_one(void *user, const struct tcpw_tw *tw)
+{
+    struct visit_ctx *v = user;
+    struct tcpw_tw_info info;
+    info_of(v->s, tw, &info);
+    return v->fn(v->user, &info);
+}
+
+int tcpw_tw_foreach(const struct tcpw_stack *stack, tcpw_tw_visit_fn fn, void *user)
+{
+    struct visit_ctx v = {stack, fn, user};
+    if (!stack || !stack->tcp || !fn)
+        return -EINVAL;
+    return tcpw__tw_walk(stack, visit_one, &v);
+}
+
+struct list_ctx {
+    const struct tcpw_stack *s;
+    struct tcpw_tw_info *out;
+    size_t cap, n;
+};
+
+static int list_one(void *user, const struct tcpw_tw *tw)
+{
+    struct list_ctx *l = user;
+    if (l->n == l->cap)
+        return 1;
+    info_of(l->s, tw, &l->out[l->n++]);
+    return 0;
+}
+
+int tcpw_tw_list(const struct tcpw_stack *stack, struct tcpw_tw_info *out, size_t cap,
+                 size_t *written)
+{
+    struct list_ctx l = {stack, out, cap, 0};
+    int err;
+
+    if (written)
+        *written = 0;
+    if (!stack || !stack->tcp || !written || (!out && cap))
+        return -EINVAL;
+    err = tcpw__tw_walk(stack, list_one, &l) ? -ENOSPC : 0;
+    *written = l.n;
+    return err;
 }
