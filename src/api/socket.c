@@ -202,8 +202,11 @@ int tcpw_listen(struct tcpw_stack *s, int fd, int backlog)
         return -EBADF;
     if (so->conn || so->connected_once)
         return -EINVAL;
-    if (backlog < 1)
-        backlog = 1;
+    /* Linux clamps to [0, somaxconn]; the accept queue is full when it
+     * holds more than the backlog (sk_acceptq_is_full), so listen(0) still
+     * queues one connection. */
+    if (backlog < 0)
+        backlog = 0;
     if ((uint32_t)backlog > s->cfg.somaxconn)
         backlog = (int)s->cfg.somaxconn;
     if (so->listener) {

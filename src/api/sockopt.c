@@ -152,7 +152,9 @@ int tcpw_getsockopt(struct tcpw_stack *s, int fd, int opt, void *val, size_t *le
         v = (int)(so->conn ? so->conn->rcv.cap : so->rcvbuf);
         break;
     case TCPW_TCP_MAXSEG:
-        v = so->conn ? (int)so->conn->mss
+        /* Like Linux's mss_cache: on a connection, the data a full segment
+         * carries (timestamps excluded: 1448 on Ethernet with timestamps). */
+        v = so->conn ? (int)tcpw__seg_size(so->conn)
                      : (int)(so->maxseg ? so->maxseg : s->cfg.mtu - 40u);
         break;
     case TCPW_TCP_KEEPIDLE:

@@ -19,6 +19,14 @@
 /* RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000)
 
+/* Linux's accept-queue test, sk_acceptq_is_full(): full when *more* than
+ * `backlog` connections wait (a deliberate off-by-one kept so that
+ * listen(fd, 0) still takes one connection), so listen(1) queues two. */
+static bool accept_queue_full(const struct tcpw_listener *l)
+{
+    return l->accept_count > l->backlog;
+}
+
 /* Length of a segment in sequence space: data plus SYN and FIN. */
 static uint32_t seg_len(const struct tcpw_tcp *seg)
 {
@@ -106,7 +114,7 @@ static void listen_input(struct tcpw_stack *s, struct tcpw_listener *l,
         return;
     /* Linux drops (never resets) a SYN when the accept queue is full
      * (ListenOverflows) or too many handshakes are pending. */
-    if (l->accept_count >= l->backlog) {
+    if (accept_queue_full(l)) {
         tcpw__count(s, TCPW_CTR_LISTEN_OVERFLOWS);
         tcpw__count(s, TCPW_CTR_LISTEN_DROPS);
         return;
@@ -254,8 +262,9 @@ static bool seq_acceptable(const struct tcpw_conn *c, const struct tcpw_tcp *seg
            seq_in(seg->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd);
 }
 
-/* RFC 5961 §7: challenge ACKs are rate-limited (tcp_challenge_ack_limit per
- * second, Linux's global limit kept per stack here). */
+/* RFC 5961 §7 asks for a rate limit on challenge ACKs (Linux: per socket,
+ * one per 500 ms, and tcp_challenge_ack_limit per second); tcpwave does not
+ * limit them yet, and counts each one. */
 static void send_challenge_ack(struct tcpw_conn *c, enum tcpw_counter why)
 {
     tcpw__count(c->stack, TCPW_CTR_TCP_CHALLENGE_ACK);
@@ -318,7 +327,10 @@ static bool ack_input(struct tcpw_conn *c, const struct tcpw_tcp *seg)
         tcpw_rtt_reset_backoff(&c->rtt);
         flight_after = tcpw__conn_flight(c);
         if (tcpw_cc_on_ack(&c->cc, ack, acked, flight_after) == TCPW_CC_RETRANSMIT_FIRST) {
-            /* RFC 6582 §3.2 step 5: a partial ACK; retransmit the next hole. */
+            /* RFC 6582 §3.2 step 3: a partial ACK; retransmit the next hole.
+             * Linux counts every retransmission made in fast recovery as
+             * TCPFastRetrans (tcp_xmit_retransmit_queue()), so this one too. */
+            tcpw__count(s, TCPW_CTR_TCP_FAST_RETRANS);
             tcpw__retransmit_first(c);
         }
         c->dupacks = 0;
@@ -337,8 +349,12 @@ static bool ack_input(struct tcpw_conn *c, const struct tcpw_tcp *seg)
     }
     /* Window update: "If SND.UNA =< SEG.ACK =< SND.NXT ... if (SND.WL1 <
      * SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <-
-     * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
-    if (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack))) {
+     * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." An old
+     * ACK (SEG.ACK < SND.UNA, "can be ignored") updates nothing, whatever
+     * its SEG.SEQ; Linux's tcp_ack() takes the same old_ack path. SND.UNA
+     * has already moved to an acceptable SEG.ACK above. */
+    if (seq_geq(ack, c->snd_una) &&
+        (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack)))) {
         bool opened = c->snd_wnd == 0 && wnd > 0;
         c->snd_wnd = wnd;
         c->snd_wl1 = seg->seq;
@@ -439,13 +455,20 @@ static void synchronized_input(struct tcpw_conn *c, const struct tcpw_packet *p)
     const struct tcpw_tcp *seg = &p->l4.tcp;
     struct tcpw_stack *s = c->stack;
     uint32_t advanced = 0;
+    bool take_text = true; /* false: only the ACK of this segment is used */
 
     /* RFC 7323 §5.3 R1: PAWS before the sequence check. A segment whose
      * timestamp is older than TS.Recent is an old duplicate: ACK and drop
-     * (RST segments are exempt, R1 note). */
+     * (RST segments are exempt, R1 note). A SYN gets RFC 5961 §4.2's
+     * challenge ACK instead ("irrespective of the sequence number"; Linux's
+     * tcp_validate_incoming() goes to syn_challenge before counting PAWS). */
     if (c->ts_ok && seg->opts.has_ts && !(seg->flags & TCPW_RST) &&
         (int32_t)(seg->opts.ts_val - c->ts_recent) < 0 &&
         s->now - c->ts_recent_age < PAWS_IDLE_US) {
+        if (seg->flags & TCPW_SYN) {
+            send_challenge_ack(c, TCPW_CTR_TCP_SYN_CHALLENGE);
+            return;
+        }
         tcpw__count(s, TCPW_CTR_PAWS_ESTAB);
         tcpw__send_ack(c);
         return;
@@ -453,12 +476,40 @@ static void synchronized_input(struct tcpw_conn *c, const struct tcpw_packet *p)
 
     /* "First, check sequence number." */
     if (!seq_acceptable(c, seg)) {
-        /* "If an incoming segment is not acceptable, an acknowledgment should
-         * be sent in reply (unless the RST bit is set, if so drop the segment
-         * and return)". */
-        if (!(seg->flags & TCPW_RST))
-            tcpw__send_ack(c);
-        return;
+        if (seg->seq == c->rcv_nxt && !seq_gt(c->rcv_adv, c->rcv_nxt) &&
+            !(seg->flags & (TCPW_RST | TCPW_SYN)) && (seg->flags & TCPW_ACK)) {
+            /* "If the RCV.WND is zero, no segments will be acceptable, but
+             * special allowance should be made to accept valid ACKs, URGs,
+             * and RSTs." Like Linux (tcp_sequence() accepts a segment that
+             * starts at RCV.NXT; tcp_data_queue() then drops its data), the
+             * segment goes on for its ACK and window, its text and FIN are
+             * dropped, and an ACK (still showing the zero window) is sent.
+             * A bare FIN is taken whole, as Linux 6.x's tcp_data_queue()
+             * does: it needs no buffer, and a peer that has finished must
+             * not wait for our reader to make room. */
+            take_text = seg->payload_len == 0 && (seg->flags & TCPW_FIN);
+        } else if ((seg->flags & TCPW_SYN) && c->state == TCPW_SYN_RECEIVED && c->passive &&
+                   seg->seq == c->irs && !(seg->flags & TCPW_ACK)) {
+            /* The peer's SYN again (it lies left of the window): our
+             * SYN,ACK was lost. Linux's tcp_check_req() sends the SYN,ACK
+             * again at once rather than a bare ACK, which a peer in
+             * SYN-SENT could not use. */
+            tcpw__send_syn(c);
+            return;
+        } else if (seg->flags & TCPW_SYN) {
+            /* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge
+             * ACK "irrespective of the sequence number" (Linux: the
+             * syn_challenge path of tcp_validate_incoming(), TCPSYNChallenge). */
+            send_challenge_ack(c, TCPW_CTR_TCP_SYN_CHALLENGE);
+            return;
+        } else {
+            /* "If an incoming segment is not acceptable, an acknowledgment
+             * should be sent in reply (unless the RST bit is set, if so drop
+             * the segment and return)". */
+            if (!(seg->flags & TCPW_RST))
+                tcpw__send_ack(c);
+            return;
+        }
     }
 
     /* RFC 7323 §4.3: record TS.Recent when the segment covers Last.ACK.sent. */
@@ -521,6 +572,16 @@ static void synchronized_input(struct tcpw_conn *c, const struct tcpw_packet *p)
             tcpw__tcp_send_reset_for(s, p);
             return;
         }
+        if (c->passive && c->listener && accept_queue_full(c->listener)) {
+            /* The handshake would complete into a full accept queue. Linux
+             * (tcp_v4_syn_recv_sock(), tcp_abort_on_overflow = 0) drops the
+             * ACK, counting ListenOverflows and ListenDrops, and keeps the
+             * half-open connection: its SYN,ACK timer goes on, and the
+             * peer's next ACK or data may find room. */
+            tcpw__count(s, TCPW_CTR_LISTEN_OVERFLOWS);
+            tcpw__count(s, TCPW_CTR_LISTEN_DROPS);
+            return;
+        }
         c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
         c->max_snd_wnd = c->snd_wnd;
         c->snd_wl1 = seg->seq;
@@ -575,6 +636,11 @@ static void synchronized_input(struct tcpw_conn *c, const struct tcpw_packet *p)
      * §4 recommends that applications not rely on it); nothing to do. */
 
     /* "Seventh, process the segment text" in ESTABLISHED, FIN-WAIT-1/2. */
+    if (!take_text) {
+        c->ack_now = true; /* the zero window's ACK; text and FIN dropped */
+        tcpw__output(c);
+        return;
+    }
     if (seg->payload_len) {
         if (!tcpw__state_can_receive(c->state) || c->fin_rcvd) {
             /* CLOSE-WAIT, CLOSING, LAST-ACK: "This should not occur since a

@@ -16,23 +16,37 @@
 
 uint32_t tcpw__rcv_window(const struct tcpw_conn *c)
 {
-    uint32_t space = (uint32_t)tcpw_rcvbuf_space(&c->rcv);
+    size_t free_space = tcpw_rcvbuf_space(&c->rcv);
+    uint32_t space = free_space < UINT32_MAX ? (uint32_t)free_space : UINT32_MAX;
     uint32_t promised = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t gran = 1u << c->rcv_wscale;
     uint32_t limit = c->wscale_ok ? (65535u << c->rcv_wscale) : 65535u;
+    uint32_t wnd;
 
-    if (space > limit)
-        space = limit;
-    /* The window field can only say multiples of 2^rcv_wscale. */
-    space &= ~(gran - 1u);
-    /* RFC 9293 §3.8.6.2.2: don't move the right edge by less than
-     * min(half the buffer, one MSS) (receiver SWS avoidance), and never
-     * shrink it (§3.8.6.2.1). */
-    if (space < promised)
+    /* RFC 9293 §3.8.6.2.2, receiver SWS avoidance: move the right edge only
+     * once the free buffer space exceeds what is promised by
+     * min(half the buffer, one MSS), and never shrink it. The test is on
+     * the buffer itself: a window capped by the field (no scaling, 64 KiB)
+     * still slides with every byte the buffer can take beyond the cap. */
+    if (space < promised || (space - promised < c->mss && space - promised < c->rcv.cap / 2))
         return promised;
-    if (space - promised < c->mss && space - promised < (uint32_t)(c->rcv.cap / 2))
-        return promised;
-    return space;
+    /* A new edge is a multiple of 2^rcv_wscale, the only windows the
+     * scaled field can say. */
+    wnd = space < limit ? space : limit;
+    wnd &= ~(gran - 1u);
+    return wnd > promised ? wnd : promised;
+}
+
+/* The window field for `wnd` bytes. What is still promised need not be a
+ * multiple of 2^rcv_wscale; it is rounded up, as Linux's
+ * tcp_select_window() aligns it up, because rounding down would move the
+ * right edge left, which RFC 9293 §3.8.6.2.1 forbids (RFC 7323 §2.4). The
+ * few bytes this may offer beyond the buffer are cut off on arrival. */
+static uint16_t wnd_field(const struct tcpw_conn *c, uint32_t wnd)
+{
+    uint32_t gran = 1u << c->rcv_wscale;
+    uint64_t up = ((uint64_t)wnd + gran - 1u) >> c->rcv_wscale;
+    return (uint16_t)(up > 65535u ? 65535u : up);
 }
 
 /* Fills the options every non-SYN segment carries. */
@@ -86,7 +100,7 @@ static void emit(struct tcpw_conn *c, uint32_t seq, uint8_t flags, const struct 
             out.wnd = (uint16_t)(wnd > 65535u ? 65535u : wnd);
         } else {
             wnd = tcpw__rcv_window(c);
-            out.wnd = (uint16_t)(wnd >> c->rcv_wscale);
+            out.wnd = wnd_field(c, wnd);
         }
     }
     if (data_len) {
@@ -112,9 +126,10 @@ static void emit(struct tcpw_conn *c, uint32_t seq, uint8_t flags, const struct 
         c->ack_pending = 0;
         c->ack_now = false;
         tcpw_timer_cancel(&s->wheel, &c->delack_timer);
+        /* What the peer was told is the field times the scale. */
         if (!(flags & TCPW_RST) && !(flags & TCPW_SYN) &&
-            seq_gt(c->rcv_nxt + wnd, c->rcv_adv))
-            c->rcv_adv = c->rcv_nxt + wnd;
+            seq_gt(c->rcv_nxt + ((uint32_t)out.wnd << c->rcv_wscale), c->rcv_adv))
+            c->rcv_adv = c->rcv_nxt + ((uint32_t)out.wnd << c->rcv_wscale);
         if (flags & TCPW_SYN)
             c->rcv_adv = c->rcv_nxt + out.wnd; /* a SYN's window is not scaled */
     }
@@ -228,6 +243,25 @@ uint32_t tcpw__retransmit_first(struct tcpw_conn *c)
     return tcpw__send_segment(c, c->snd_una, len, flags);
 }
 
+/* Nagle's algorithm as Linux runs it: tcp_nagle_check() holds a small
+ * segment only while an earlier *small* segment is unacknowledged
+ * (Minshall's variant, tcp_minshall_check()), not while any data is, as
+ * RFC 9293 §3.7.4's classic form does. The classic form holds the tail of
+ * every write that is not a whole number of segments for a round trip, and
+ * for the peer's delayed ACK on top. Linux follows the end of the last
+ * small segment sent (snd_sml); the TCB has no such field, so a small
+ * segment is taken to be in flight when the bytes in flight are not a
+ * whole number of full segments. That is exact while ACKs fall on segment
+ * boundaries and at most one small segment is in flight, which this rule
+ * keeps so for the tails of writes. Otherwise (an ACK inside a segment, a
+ * window-limited sliver, TCP_NODELAY turned off with small segments out)
+ * it errs by one small segment either way: it sends one early or holds
+ * one as the classic rule would. */
+static bool small_segment_in_flight(const struct tcpw_conn *c)
+{
+    return tcpw__conn_flight(c) % tcpw__seg_size(c) != 0;
+}
+
 /* How much the windows let us send now, beyond what is in flight. */
 static uint32_t usable_window(const struct tcpw_conn *c)
 {
@@ -261,10 +295,11 @@ void tcpw__output(struct tcpw_conn *c)
         if (len == 0 && !fin)
             break;
         if (len < seg && !fin) {
-            /* RFC 9293 §3.7.4 Nagle: a small segment waits while data is
-             * unacknowledged. Sender SWS avoidance (§3.8.6.2.1): don't send
-             * a window-limited sliver unless it is half the largest window. */
-            if (!c->nodelay && tcpw__conn_flight(c) > 0 && len == unsent)
+            /* RFC 9293 §3.7.4 Nagle, with Linux's (Minshall's) rule above:
+             * a small segment waits while a small one is unacknowledged.
+             * Sender SWS avoidance (§3.8.6.2.1): don't send a window-limited
+             * sliver unless it is half the largest window. */
+            if (!c->nodelay && len == unsent && small_segment_in_flight(c))
                 break;
             if (len < unsent && len < c->max_snd_wnd / 2 && tcpw__conn_flight(c) > 0)
                 break;

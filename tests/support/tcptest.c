@@ -76,8 +76,19 @@ uint64_t tt_run_to_deadline(struct tt *t, uint64_t limit)
     return t->now - start;
 }
 
-int tt_send_full(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-                 const void *data, size_t len, bool syn_opts)
+struct tcpw_tcp_opts tt_linux_syn_opts(void)
+{
+    struct tcpw_tcp_opts o = {0};
+    o.has_mss = true;
+    o.mss = 1460;
+    o.sack_permitted = true;
+    o.has_wscale = true;
+    o.wscale = 7;
+    return o;
+}
+
+int tt_send_opts(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+                 const struct tcpw_tcp_opts *opts, const void *data, size_t len)
 {
     static uint8_t buf[70000];
     struct tcpw_tcp_out o = {0};
@@ -94,14 +105,9 @@ int tt_send_full(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16
     o.wnd = wnd;
     o.payload = data;
     o.payload_len = len;
-    if (syn_opts) {
-        o.opts.has_mss = true;
-        o.opts.mss = 1460;
-        o.opts.sack_permitted = true;
-        o.opts.has_wscale = true;
-        o.opts.wscale = 7;
-    }
-    if (t->peer_ts) {
+    if (opts)
+        o.opts = *opts;
+    if (t->peer_ts && !o.opts.has_ts) {
         o.opts.has_ts = true;
         o.opts.ts_val = t->peer_ts;
         o.opts.ts_ecr = (flags & TCPW_ACK) ? t->last_ts_val : 0;
@@ -111,6 +117,15 @@ int tt_send_full(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16
         return -EINVAL;
     r = tcpw_stack_input(t->stack, buf, n, t->now);
     return r > 0 ? -EPROTO : 0;
+}
+
+int tt_send_full(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+                 const void *data, size_t len, bool syn_opts)
+{
+    struct tcpw_tcp_opts o = {0};
+    if (syn_opts)
+        o = tt_linux_syn_opts();
+    return tt_send_opts(t, flags, seq, ack, wnd, &o, data, len);
 }
 
 int tt_send(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, size_t len)
@@ -199,10 +214,11 @@ bool tt_expect_nothing(struct tt *t, uint64_t us, const char *file, int line)
             return false;                                                                          \
     } while (0)
 
-bool tt_conn_established_active(struct tt *t)
+bool tt_conn_established_active_opts(struct tt *t, int fd, const struct tcpw_tcp_opts *opts,
+                                     uint16_t wnd)
 {
     int r;
-    t->fd = tcpw_socket(t->stack);
+    t->fd = fd >= 0 ? fd : tcpw_socket(t->stack);
     if (t->fd < 0)
         return false;
     r = tcpw_connect(t->stack, t->fd, TT_PEER, 80);
@@ -212,10 +228,12 @@ bool tt_conn_established_active(struct tt *t)
     }
     FX_EXPECT(t, TCPW_SYN, TT_ANY, 0, 0);
     t->local_iss = t->last.l4.tcp.seq;
+    t->local_syn_opts = t->last.l4.tcp.opts;
+    t->local_syn_wnd = t->last.l4.tcp.wnd;
     t->lport = t->last.l4.tcp.sport;
     t->pport = 80;
     t->peer_iss = TT_PEER_ISS;
-    if (tt_send_full(t, TCPW_SYN | TCPW_ACK, t->peer_iss, t->local_iss + 1, 65535, NULL, 0, true))
+    if (tt_send_opts(t, TCPW_SYN | TCPW_ACK, t->peer_iss, t->local_iss + 1, wnd, opts, NULL, 0))
         return false;
     FX_EXPECT(t, TCPW_ACK, t->local_iss + 1, t->peer_iss + 1, 0);
     t->peer_nxt = t->peer_iss + 1;
@@ -223,19 +241,57 @@ bool tt_conn_established_active(struct tt *t)
     return tcpw_sock_state(t->stack, t->fd) == TCPW_ESTABLISHED;
 }
 
-bool tt_conn_established_passive(struct tt *t)
+bool tt_conn_established_active(struct tt *t)
 {
-    t->lfd = tcpw_socket(t->stack);
-    if (t->lfd < 0 || tcpw_bind(t->stack, t->lfd, 0, 80) || tcpw_listen(t->stack, t->lfd, 16))
+    struct tcpw_tcp_opts o = tt_linux_syn_opts();
+    return tt_conn_established_active_opts(t, -1, &o, 65535);
+}
+
+bool tt_conn_established_active_iss(struct tt *t, uint32_t iss)
+{
+    struct tcpw_tcp_opts o = tt_linux_syn_opts();
+    uint32_t first;
+    int fd = tcpw_socket(t->stack);
+
+    if (fd < 0 || tcpw_bind(t->stack, fd, 0, 50000) ||
+        tcpw_connect(t->stack, fd, TT_PEER, 80) != -EINPROGRESS)
         return false;
+    FX_EXPECT(t, TCPW_SYN, TT_ANY, 0, 0);
+    first = t->last.l4.tcp.seq;
+    if (tcpw_close(t->stack, fd))
+        return false;
+    /* ISN = now / 4 µs + F(tuple) (RFC 6528 §3). */
+    tt_advance(t, (uint64_t)(uint32_t)(iss - first) * 4u);
+    fd = tcpw_socket(t->stack);
+    if (fd < 0 || tcpw_bind(t->stack, fd, 0, 50000))
+        return false;
+    if (!tt_conn_established_active_opts(t, fd, &o, 65535))
+        return false;
+    if (t->local_iss != iss) {
+        fprintf(stderr, "  fixture: ISS %u, wanted %u\n", (unsigned)t->local_iss, (unsigned)iss);
+        return false;
+    }
+    return true;
+}
+
+bool tt_conn_established_passive_opts(struct tt *t, const struct tcpw_tcp_opts *opts,
+                                      uint16_t wnd)
+{
+    if (t->lfd < 0) {
+        t->lfd = tcpw_socket(t->stack);
+        if (t->lfd < 0 || tcpw_bind(t->stack, t->lfd, 0, 80) || tcpw_listen(t->stack, t->lfd, 16))
+            return false;
+    }
     t->lport = 80;
     t->pport = 40000;
     t->peer_iss = TT_PEER_ISS;
-    if (tt_send_full(t, TCPW_SYN, t->peer_iss, 0, 65535, NULL, 0, true))
+    if (tt_send_opts(t, TCPW_SYN, t->peer_iss, 0, wnd, opts, NULL, 0))
         return false;
     FX_EXPECT(t, TCPW_SYN | TCPW_ACK, TT_ANY, t->peer_iss + 1, 0);
     t->local_iss = t->last.l4.tcp.seq;
-    if (tt_send(t, TCPW_ACK, t->peer_iss + 1, t->local_iss + 1, NULL, 0))
+    t->local_syn_opts = t->last.l4.tcp.opts;
+    t->local_syn_wnd = t->last.l4.tcp.wnd;
+    if (tt_send_opts(t, TCPW_ACK, t->peer_iss + 1, t->local_iss + 1, wnd, NULL, NULL, 0))
         return false;
     t->fd = tcpw_accept(t->stack, t->lfd, NULL, NULL);
     if (t->fd < 0)
@@ -243,6 +299,12 @@ bool tt_conn_established_passive(struct tt *t)
     t->peer_nxt = t->peer_iss + 1;
     t->local_nxt = t->local_iss + 1;
     return tcpw_sock_state(t->stack, t->fd) == TCPW_ESTABLISHED;
+}
+
+bool tt_conn_established_passive(struct tt *t)
+{
+    struct tcpw_tcp_opts o = tt_linux_syn_opts();
+    return tt_conn_established_passive_opts(t, &o, 65535);
 }
 
 bool tt_conn_in_fin_wait_1(struct tt *t)

@@ -47,6 +47,9 @@ struct tt {
     int fd;              /* the stack-side socket of the connection */
     int lfd;             /* listener, when the stack is passive */
     struct tcpw_packet last; /* last segment popped by tt_expect */
+    /* The stack's SYN or SYN,ACK as the *_opts fixtures saw it. */
+    struct tcpw_tcp_opts local_syn_opts;
+    uint16_t local_syn_wnd;
     uint8_t last_buf[70000];
 };
 
@@ -67,6 +70,14 @@ uint64_t tt_run_to_deadline(struct tt *t, uint64_t limit);
 int tt_send_full(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
                  const void *data, size_t len, bool syn_opts);
 int tt_send(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, size_t len);
+/* Sends a segment carrying exactly `opts` (NULL: none), except that a
+ * timestamp is added as tt_send_full adds one when t->peer_ts != 0 and
+ * `opts` has none. */
+int tt_send_opts(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+                 const struct tcpw_tcp_opts *opts, const void *data, size_t len);
+/* The options Linux puts on a SYN (what `syn_opts` adds): MSS 1460,
+ * SACK-permitted, window scale 7. */
+struct tcpw_tcp_opts tt_linux_syn_opts(void);
 
 /* Pops the next segment the stack sent and compares flags, seq, ack and
  * payload length (TT_ANY matches anything). Prints both sides on mismatch.
@@ -114,6 +125,23 @@ bool tt_conn_established_active(struct tt *t);
 /* Passive open: the stack listens on 80, the peer connects from 40000,
  * the stack accepts. t->fd is the accepted socket. */
 bool tt_conn_established_passive(struct tt *t);
+/* The same handshakes with the peer's SYN or SYN,ACK carrying `opts` (plus
+ * a timestamp when t->peer_ts != 0) and window `wnd`. The active one uses
+ * socket `fd` when it is >= 0 (already created and configured) and creates
+ * one otherwise; the passive one listens on t->lfd when it is >= 0. The
+ * stack's SYN or SYN,ACK is kept in t->local_syn_opts / local_syn_wnd; the
+ * passive handshake's final ACK carries `wnd` too. */
+bool tt_conn_established_active_opts(struct tt *t, int fd, const struct tcpw_tcp_opts *opts,
+                                     uint16_t wnd);
+bool tt_conn_established_passive_opts(struct tt *t, const struct tcpw_tcp_opts *opts,
+                                      uint16_t wnd);
+/* Active open whose ISS is `iss` (e.g. just below 2^32, so that the stack's
+ * own sequence numbers wrap). The ISN is a 4 µs clock plus a per-tuple
+ * constant (RFC 6528 §3): the fixture learns the constant from a first SYN
+ * from local port 50000, deletes that attempt (close in SYN_SENT sends
+ * nothing), moves time on until the clock gives `iss`, and connects again
+ * from the same port. Time moves forward by up to 4.8 hours. */
+bool tt_conn_established_active_iss(struct tt *t, uint32_t iss);
 /* ESTABLISHED then the application closes: FIN sent, unacked. */
 bool tt_conn_in_fin_wait_1(struct tt *t);
 /* ... and the peer ACKs the FIN. */
