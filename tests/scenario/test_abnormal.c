@@ -12,34 +12,9 @@
 
 #define SEC 1000000ull
 
-static int so_error(struct tt *t, int fd)
-{
-    int err = -1;
-    size_t len = sizeof(err);
-    if (tcpw_getsockopt(t->stack, fd, TCPW_SO_ERROR, &err, &len) != 0)
-        return -1;
-    return err;
-}
-
-static int close_reason(struct tt *t, int fd)
-{
-    int r = -1;
-    size_t len = sizeof(r);
-    if (tcpw_getsockopt(t->stack, fd, TCPW_SO_CLOSE_REASON, &r, &len) != 0)
-        return -1;
-    return r;
-}
-
 static int set_int(struct tt *t, int fd, int opt, int v)
 {
     return tcpw_setsockopt(t->stack, fd, opt, &v, sizeof(v));
-}
-
-static uint64_t count_state(struct tt *t, enum tcpw_state st)
-{
-    uint64_t counts[TCPW_STATE_COUNT];
-    tcpw_state_counts(t->stack, counts);
-    return counts[st];
 }
 
 /* Close events, recorded. */
@@ -75,8 +50,8 @@ static void test_linger_zero_with_unsent_data(void)
     CHECK_EQ_I(tcpw_close(t.stack, t.fd), 0);
     TT_EXPECT(&t, TCPW_RST | TCPW_ACK, t.local_nxt, t.peer_nxt, 0);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_ABORT_ON_LINGER), 1);
-    CHECK_EQ(count_state(&t, TCPW_TIME_WAIT), 0);
-    CHECK_EQ(count_state(&t, TCPW_ESTABLISHED), 0);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 0);
+    CHECK_EQ(tt_count_state(&t, TCPW_ESTABLISHED), 0);
     CHECK_EQ_I(cl.n, 1);
     CHECK_EQ(cl.info[0].reason, TCPW_REASON_LINGER_ABORT);
     CHECK_EQ_I(cl.info[0].fd, t.fd);
@@ -96,7 +71,7 @@ static void test_linger_zero_nothing_queued(void)
     CHECK_EQ_I(tcpw_setsockopt(t.stack, t.fd, TCPW_SO_LINGER, &lg, sizeof(lg)), 0);
     CHECK_EQ_I(tcpw_close(t.stack, t.fd), 0);
     TT_EXPECT(&t, TCPW_RST | TCPW_ACK, t.local_nxt, t.peer_nxt, 0);
-    CHECK_EQ(count_state(&t, TCPW_TIME_WAIT), 0);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 0);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_ABORT_ON_LINGER), 1);
     CHECK_EQ(tt_fini(&t), 0);
 }
@@ -121,7 +96,7 @@ static void test_linger_completes(void)
     CHECK(tcpw_poll(t.stack, t.fd) & TCPW_POLLHUP);
     CHECK_EQ_I(tcpw_close(t.stack, t.fd), 0);
     CHECK_EQ_I(tcpw_close_status(t.stack, t.fd), -EBADF);
-    CHECK_EQ(count_state(&t, TCPW_FIN_WAIT_2), 1); /* the close goes on as an orphan */
+    CHECK_EQ(tt_count_state(&t, TCPW_FIN_WAIT_2), 1); /* the close goes on as an orphan */
     TT_EXPECT_NOTHING(&t, 10 * SEC);
     CHECK_EQ(tt_fini(&t), 0);
 }
@@ -153,7 +128,7 @@ static void test_linger_timeout(void)
     CHECK_EQ(t.now - start, 2 * SEC);
     TT_EXPECT(&t, TCPW_RST | TCPW_ACK, t.local_nxt + 5, t.peer_nxt, 0);
     CHECK_EQ_I(tcpw_close_status(t.stack, t.fd), -ETIMEDOUT);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_LINGER_TIMEOUT);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_LINGER_TIMEOUT);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_ABORT_ON_LINGER), 1);
     CHECK_EQ_I(tcpw_close(t.stack, t.fd), -ETIMEDOUT);
     CHECK_EQ(tt_fini(&t), 0);
@@ -190,7 +165,7 @@ static void test_close_blocking(void)
     CHECK_EQ_I(tcpw_setsockopt(t.stack, t.fd, TCPW_SO_LINGER, &lg, sizeof(lg)), 0);
     CHECK_EQ_I(tcpw_close_blocking(t.stack, t.fd, drive_tt, &t), 0);
     CHECK_EQ_I(tcpw_sock_state(t.stack, t.fd), -EBADF);
-    CHECK_EQ(count_state(&t, TCPW_FIN_WAIT_2), 1);
+    CHECK_EQ(tt_count_state(&t, TCPW_FIN_WAIT_2), 1);
     tt_drain(&t);
     CHECK_EQ(tt_fini(&t), 0);
 }
@@ -256,9 +231,9 @@ static void test_peer_crash_during_data(void)
     CHECK(t.now - start >= 924600000ull);
     CHECK(t.now - start < 924600000ull + 120 * SEC);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), ETIMEDOUT);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), ETIMEDOUT);
     CHECK_EQ_I(tcpw_send(t.stack, t.fd, "x", 1), -EPIPE);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_RETRANSMIT_TIMEOUT);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_RETRANSMIT_TIMEOUT);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_ABORT_ON_TIMEOUT), 1);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_RETRANS_SEGS), 15);
     CHECK_EQ(tt_fini(&t), 0);
@@ -283,8 +258,8 @@ static void test_user_timeout(void)
     /* The first timeout at or after 3 s: 0.2+0.4+0.8+1.6 = 3.0 s. */
     CHECK(t.now - start >= 3 * SEC);
     CHECK(t.now - start < 7 * SEC);
-    CHECK_EQ_I(so_error(&t, t.fd), ETIMEDOUT);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_USER_TIMEOUT);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), ETIMEDOUT);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_USER_TIMEOUT);
     tt_drain(&t);
     CHECK_EQ(tt_fini(&t), 0);
 }
@@ -311,8 +286,8 @@ static void test_keepalive_dead_peer(void)
     CHECK_EQ(t.now - start, 25 * SEC);
     TT_EXPECT(&t, TCPW_RST | TCPW_ACK, t.local_nxt, t.peer_nxt, 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), ETIMEDOUT);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_KEEPALIVE_TIMEOUT);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), ETIMEDOUT);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_KEEPALIVE_TIMEOUT);
     CHECK_EQ(tt_fini(&t), 0);
 }
 
@@ -353,8 +328,8 @@ static void test_peer_reboot(void)
     /* The rebooted peer's RST for a segment with ACK: <SEQ=SEG.ACK>. */
     TT_SEND(&t, TCPW_RST, t.peer_nxt, 0, NULL, 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), ECONNRESET);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_RESET_RECEIVED);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), ECONNRESET);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_RESET_RECEIVED);
     CHECK_EQ(tt_fini(&t), 0);
 }
 
@@ -370,7 +345,7 @@ static void test_close_reasons_orderly(void)
     CHECK_EQ_I(cl.n, 1);
     CHECK_EQ(cl.info[0].reason, TCPW_REASON_LOCAL_FIN_FIRST);
     CHECK(cl.info[0].time_wait);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_LOCAL_FIN_FIRST);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_LOCAL_FIN_FIRST);
     tt_fini(&t);
 
     memset(&cl, 0, sizeof(cl));

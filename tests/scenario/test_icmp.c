@@ -10,22 +10,6 @@
 #define SEC 1000000ull
 #define ROUTER 0x0a0000feu /* 10.0.0.254 */
 
-static int so_error(struct tt *t, int fd)
-{
-    int err = -1;
-    size_t len = sizeof(err);
-    tcpw_getsockopt(t->stack, fd, TCPW_SO_ERROR, &err, &len);
-    return err;
-}
-
-static int close_reason(struct tt *t, int fd)
-{
-    int r = -1;
-    size_t len = sizeof(r);
-    tcpw_getsockopt(t->stack, fd, TCPW_SO_CLOSE_REASON, &r, &len);
-    return r;
-}
-
 /* An ICMP error from the router quoting the IP header + 8 bytes of the last
  * segment the stack sent (with `seq_delta` added to its sequence number, to
  * make a blind one). */
@@ -53,8 +37,8 @@ static void test_syn_sent_port_unreachable(void)
     TT_EXPECT(&t, TCPW_SYN, TT_ANY, 0, 0);
     CHECK_EQ_I(send_icmp_error(&t, 3, 3, 0, 0), 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), ECONNREFUSED);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_ICMP_ERROR);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), ECONNREFUSED);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_ICMP_ERROR);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_ICMP_IN_DEST_UNREACHS), 1);
     TT_EXPECT_NOTHING(&t, 10 * SEC); /* no more SYNs */
     CHECK_EQ(tt_fini(&t), 0);
@@ -71,7 +55,7 @@ static void test_syn_sent_host_unreachable(void)
     TT_EXPECT(&t, TCPW_SYN, TT_ANY, 0, 0);
     CHECK_EQ_I(send_icmp_error(&t, 3, 1, 0, 0), 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), EHOSTUNREACH);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), EHOSTUNREACH);
     CHECK_EQ(tt_fini(&t), 0);
 }
 
@@ -92,7 +76,7 @@ static void test_blind_icmp_rejected(void)
     CHECK_EQ_I(send_icmp_error(&t, 3, 3, 0, 0), 0);
     CHECK_STATE(&t, t.fd, TCPW_ESTABLISHED);
     TT_SEND(&t, TCPW_ACK, t.peer_nxt, t.local_nxt + 4, NULL, 0);
-    CHECK_EQ_I(so_error(&t, t.fd), 0);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), 0);
     CHECK_EQ(tt_fini(&t), 0);
 }
 
@@ -114,8 +98,8 @@ static void test_soft_error_reported_on_timeout(void)
         tt_run_to_deadline(&t, 100 * SEC);
     }
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), EHOSTUNREACH);
-    CHECK_EQ_I(close_reason(&t, t.fd), TCPW_REASON_ICMP_ERROR);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), EHOSTUNREACH);
+    CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_ICMP_ERROR);
     tt_drain(&t);
     CHECK_EQ(tt_fini(&t), 0);
 }

@@ -10,22 +10,6 @@
 
 #define MSL_US (30ull * 1000000)
 
-static uint64_t tw_count(struct tt *t)
-{
-    uint64_t counts[TCPW_STATE_COUNT];
-    tcpw_state_counts(t->stack, counts);
-    return counts[TCPW_TIME_WAIT];
-}
-
-static int so_error(struct tt *t, int fd)
-{
-    int err = -1;
-    size_t len = sizeof(err);
-    if (tcpw_getsockopt(t->stack, fd, TCPW_SO_ERROR, &err, &len) != 0)
-        return -1;
-    return err;
-}
-
 /* A retransmitted FIN in TIME_WAIT is ACKed again and restarts 2MSL
  * (RFC 9293 §3.10.7.4). */
 static void test_time_wait_reacks_fin(void)
@@ -40,9 +24,9 @@ static void test_time_wait_reacks_fin(void)
     CHECK(t.last.l4.tcp.opts.has_ts);
     /* The 2MSL wait restarted: 60 s from now, not 20 s. */
     tt_advance(&t, 2 * MSL_US - 1);
-    CHECK_EQ(tw_count(&t), 1);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 1);
     tt_advance(&t, 1);
-    CHECK_EQ(tw_count(&t), 0);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 0);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TW), 1);
     /* After TIME_WAIT, the same FIN meets no connection: RST. */
     TT_SEND(&t, TCPW_FIN | TCPW_ACK, t.peer_nxt - 1, t.local_nxt, NULL, 0);
@@ -58,7 +42,7 @@ static void test_time_wait_ignores_rst(void)
     CHECK(tt_conn_in_time_wait(&t));
     TT_SEND(&t, TCPW_RST, t.peer_nxt, 0, NULL, 0);
     TT_EXPECT_NOTHING(&t, 0);
-    CHECK_EQ(tw_count(&t), 1);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 1);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TW_KILLED), 0);
     CHECK_EQ(tt_fini(&t), 0);
 }
@@ -72,7 +56,7 @@ static void test_time_wait_rst_kills_without_rfc1337(void)
     CHECK_EQ_I(tt_init(&t, &cfg), 0);
     CHECK(tt_conn_in_time_wait(&t));
     TT_SEND(&t, TCPW_RST, t.peer_nxt, 0, NULL, 0);
-    CHECK_EQ(tw_count(&t), 0);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 0);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TW_KILLED), 1);
     CHECK_EQ(tt_fini(&t), 0);
 }
@@ -133,28 +117,28 @@ static void test_rst_in_closing_states(void)
     CHECK(tt_conn_in_fin_wait_2(&t));
     TT_SEND(&t, TCPW_RST, t.peer_nxt, 0, NULL, 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), ECONNRESET);
+    CHECK_EQ_I(tt_so_error(&t, t.fd), ECONNRESET);
     tt_fini(&t);
 
     CHECK_EQ_I(tt_init(&t, NULL), 0);
     CHECK(tt_conn_in_close_wait(&t));
     TT_SEND(&t, TCPW_RST, t.peer_nxt, 0, NULL, 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), EPIPE); /* Linux's tcp_reset() in CLOSE_WAIT */
+    CHECK_EQ_I(tt_so_error(&t, t.fd), EPIPE); /* Linux's tcp_reset() in CLOSE_WAIT */
     tt_fini(&t);
 
     CHECK_EQ_I(tt_init(&t, NULL), 0);
     CHECK(tt_conn_in_last_ack(&t));
     TT_SEND(&t, TCPW_RST, t.peer_nxt, 0, NULL, 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ_I(so_error(&t, t.fd), ECONNRESET); /* not an orderly close */
+    CHECK_EQ_I(tt_so_error(&t, t.fd), ECONNRESET); /* not an orderly close */
     tt_fini(&t);
 
     CHECK_EQ_I(tt_init(&t, NULL), 0);
     CHECK(tt_conn_in_closing(&t));
     TT_SEND(&t, TCPW_RST, t.peer_nxt, 0, NULL, 0);
     CHECK_STATE(&t, t.fd, TCPW_CLOSED);
-    CHECK_EQ(tw_count(&t), 0);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 0);
     CHECK_EQ(tt_fini(&t), 0);
 }
 
@@ -250,7 +234,7 @@ static void test_fin_retransmit_closing(void)
     if (check_failures)
         return;
     TT_SEND(&t, TCPW_ACK, t.peer_nxt, t.local_nxt, NULL, 0);
-    CHECK_EQ(tw_count(&t), 1);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 1);
     CHECK_EQ(tt_fini(&t), 0);
 }
 
@@ -275,7 +259,7 @@ static void test_half_close(void)
     t.peer_nxt++;
     TT_EXPECT(&t, TCPW_ACK, t.local_nxt, t.peer_nxt, 0);
     CHECK_EQ_I(tcpw_recv(t.stack, t.fd, buf, sizeof(buf), 0), 0);
-    CHECK_EQ(tw_count(&t), 1);
+    CHECK_EQ(tt_count_state(&t, TCPW_TIME_WAIT), 1);
     CHECK_EQ(tt_fini(&t), 0);
 }
 

@@ -379,3 +379,28 @@ bool tt_conn_in_time_wait(struct tt *t)
     tcpw_state_counts(t->stack, counts);
     return counts[TCPW_TIME_WAIT] == 1;
 }
+
+int tt_so_error(struct tt *t, int fd)
+{
+    int err = -1;
+    size_t len = sizeof(err);
+    if (tcpw_getsockopt(t->stack, fd, TCPW_SO_ERROR, &err, &len) != 0)
+        return -1;
+    return err;
+}
+
+int tt_close_reason(struct tt *t, int fd)
+{
+    int r = -1;
+    size_t len = sizeof(r);
+    if (tcpw_getsockopt(t->stack, fd, TCPW_SO_CLOSE_REASON, &r, &len) != 0)
+        return -1;
+    return r;
+}
+
+uint64_t tt_count_state(struct tt *t, enum tcpw_state st)
+{
+    uint64_t counts[TCPW_STATE_COUNT];
+    tcpw_state_counts(t->stack, counts);
+    return counts[st];
+}

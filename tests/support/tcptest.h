@@ -113,6 +113,13 @@ void tt_drain(struct tt *t);
 #define TT_SEND(t, flags, seq, ack, data, len)                                                     \
     CHECK_EQ_I(tt_send((t), (flags), (seq), (ack), (data), (len)), 0)
 
+/* SO_ERROR of fd (read and cleared), or -1 when the call fails. */
+int tt_so_error(struct tt *t, int fd);
+/* TCPW_SO_CLOSE_REASON of fd, or -1 when the call fails. */
+int tt_close_reason(struct tt *t, int fd);
+/* Connections of the stack in state st (TIME_WAIT records included). */
+uint64_t tt_count_state(struct tt *t, enum tcpw_state st);
+
 #define CHECK_STATE(t, fd, st) CHECK_STR(tcpw_state_name((enum tcpw_state)tcpw_sock_state((t)->stack, (fd))), tcpw_state_name(st))
 
 /* --- per-state fixtures: each returns true when the state was reached by a
