@@ -53,6 +53,8 @@ extern "C" {
     X(DELAYED_ACKS, "TcpExt", "DelayedACKs", "delayed ACKs sent")                                  \
     X(TCP_TIMEOUTS, "TcpExt", "TCPTimeouts", "retransmission timer expiries")                      \
     X(TCP_FAST_RETRANS, "TcpExt", "TCPFastRetrans", "fast retransmissions")                        \
+    X(TCP_RETRIES1_EXCEEDED, "TcpExt", "TCPRetries1Exceeded",                                      \
+      "retransmission series that passed tcp_retries1 (tcpwave; RFC 1122 R1)")                        \
     X(ICMP_IN_MSGS, "Icmp", "InMsgs", "ICMP messages received")                                    \
     X(ICMP_IN_ERRORS, "Icmp", "InErrors", "ICMP messages received in error")                       \
     X(ICMP_OUT_MSGS, "Icmp", "OutMsgs", "ICMP messages sent")                                      \

@@ -243,6 +243,12 @@ static void rtx_expired(struct tcpw_timer *t, uint64_t now)
     else
         c->cc.cwnd = c->cc.mss;
     c->retransmits++;
+    /* RFC 1122 §4.2.3.5: past R1 the IP layer should be told the path may
+     * be bad; tcpwave has no routing cache to refresh, so it reports the
+     * crossing (once per series) for the user to see. */
+    if (c->retransmits == s->cfg.tcp_retries1 && c->state != TCPW_SYN_SENT &&
+        c->state != TCPW_SYN_RECEIVED)
+        tcpw__count(s, TCPW_CTR_TCP_RETRIES1_EXCEEDED);
     tcpw_rtt_on_timeout(&c->rtt);
     c->rtt_timing = false; /* Karn: no sample across a retransmission */
     c->dupacks = 0;

@@ -236,6 +236,41 @@ static void test_peer_crash_during_data(void)
     CHECK_EQ_I(tt_close_reason(&t, t.fd), TCPW_REASON_RETRANSMIT_TIMEOUT);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_ABORT_ON_TIMEOUT), 1);
     CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_RETRANS_SEGS), 15);
+    CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_RETRIES1_EXCEEDED), 1);
+    CHECK_EQ(tt_fini(&t), 0);
+}
+
+/* The peer crashes while we close: the orphan's FIN is retransmitted
+ * tcp_orphan_retries times (0 means 8, as Linux), and the orphan is dropped
+ * once what 8 retransmissions from 200 ms take has passed (102.2 s). */
+static void test_peer_crash_during_close(void)
+{
+    struct tt t;
+    struct closes cl = {0};
+    uint64_t start;
+    int n = 0;
+    CHECK_EQ_I(tt_init(&t, NULL), 0);
+    CHECK(tt_conn_established_active(&t));
+    tcpw_set_close_fn(t.stack, on_close, &cl);
+    CHECK_EQ_I(tcpw_close(t.stack, t.fd), 0);
+    start = t.now;
+    TT_EXPECT(&t, TCPW_FIN | TCPW_ACK, t.local_nxt, t.peer_nxt, 0);
+    while (cl.n == 0 && t.now - start < 1000 * SEC) {
+        tt_run_to_deadline(&t, 1000 * SEC);
+        if (tt_pending(&t)) {
+            TT_EXPECT(&t, TCPW_FIN | TCPW_ACK, t.local_nxt, t.peer_nxt, 0);
+            n++;
+        }
+    }
+    CHECK_EQ_I(n, 8);
+    CHECK_EQ_I(cl.n, 1);
+    CHECK_EQ_I(cl.info[0].fd, -1);
+    CHECK_EQ(cl.info[0].reason, TCPW_REASON_RETRANSMIT_TIMEOUT);
+    CHECK(t.now - start >= 102200000ull);
+    CHECK(t.now - start < 102200000ull + 60 * SEC);
+    CHECK_EQ(tt_count_state(&t, TCPW_FIN_WAIT_1), 0);
+    CHECK_EQ(tcpw_stack_counter(t.stack, TCPW_CTR_TCP_ABORT_ON_TIMEOUT), 1);
+    TT_EXPECT_NOTHING(&t, 0);
     CHECK_EQ(tt_fini(&t), 0);
 }
 
@@ -378,6 +413,7 @@ int main(void)
     RUN(test_close_blocking);
     RUN(test_orphan_overflow);
     RUN(test_peer_crash_during_data);
+    RUN(test_peer_crash_during_close);
     RUN(test_user_timeout);
     RUN(test_keepalive_dead_peer);
     RUN(test_keepalive_answered);
