@@ -228,7 +228,9 @@ uint32_t tcpw__retransmit_first(struct tcpw_conn *c)
     uint32_t len, end;
     uint8_t flags = TCPW_ACK;
 
-    if (c->state == TCPW_SYN_SENT || c->state == TCPW_SYN_RECEIVED) {
+    /* Until our SYN is acknowledged the SYN is what goes again — also in
+     * FIN_WAIT_1 reached by a close() during the handshake. */
+    if (c->state == TCPW_SYN_SENT || c->state == TCPW_SYN_RECEIVED || c->snd_una == c->iss) {
         tcpw__send_syn(c);
         return 1;
     }
