@@ -82,6 +82,12 @@ void tcpw_cc_set_mss(struct tcpw_cc *cc, uint32_t mss)
         mss = 1;
     if (mss == cc->mss)
         return;
+    if (!cc->mss) {
+        /* Not initialised yet (the handshake has not finished, e.g. a path
+         * MTU report during SYN-SENT): tcpw_cc_init will size the window. */
+        cc->mss = mss;
+        return;
+    }
     /* Keep the window's size in segments (as Linux, which counts cwnd in
      * packets): 10 segments of a provisional 536-byte MSS become 10 segments
      * of the negotiated one. Rounded down, never below 1 segment (2 for

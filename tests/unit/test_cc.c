@@ -2,6 +2,8 @@
  * fast recovery and RFC 6582 NewReno, with exact byte values. Sequence numbers
  * start just below 2^32 so that wrap bugs show. MSS 1000 keeps the arithmetic
  * readable. */
+#include <string.h>
+
 #include "check.h"
 
 #include "tcp/cc.h"
@@ -486,6 +488,19 @@ static void test_saturation(void)
     CHECK_EQ(cc.cwnd, UINT32_MAX - 1);
 }
 
+/* A path MTU report can arrive before the handshake initialised the
+ * congestion state (found by fuzz_stack: a division by zero). */
+static void test_set_mss_before_init(void)
+{
+    struct tcpw_cc cc;
+    memset(&cc, 0, sizeof(cc));
+    tcpw_cc_set_mss(&cc, 1000);
+    CHECK_EQ(cc.mss, 1000);
+    CHECK_EQ(cc.cwnd, 0);
+    tcpw_cc_init(&cc, 1000, 7);
+    CHECK_EQ(cc.cwnd, 10000);
+}
+
 int main(void)
 {
     RUN(test_init);
@@ -502,5 +517,6 @@ int main(void)
     RUN(test_idle_restart);
     RUN(test_set_mss);
     RUN(test_saturation);
+    RUN(test_set_mss_before_init);
     return check_summary();
 }
