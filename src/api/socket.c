@@ -291,10 +291,16 @@ static bool connect_port_free(void *user, uint16_t port)
     struct tcpw_tuple t = p->tuple;
 
     t.lport = port;
-    /* A 4-tuple is free when no connection, TIME_WAIT record, listener or
-     * explicitly bound socket has it (RFC 6056 §2.1). */
-    return !tcpw__conn_find(p->s, &t) && !tcpw__tw_find(p->s, &t) &&
-           !tcpw__listener_find(p->s, t.laddr, port) && !sock_holds_port(p->s, port, NULL);
+    /* A 4-tuple is free when no connection, listener or explicitly bound
+     * socket has it (RFC 6056 §2.1), and no TIME_WAIT record either unless
+     * tcp_tw_reuse lets the new connection take the record over. Like
+     * Linux's __inet_hash_connect() the first port whose tuple is unique or
+     * reusable wins: free ports are not preferred over reusable ones. */
+    if (tcpw__conn_find(p->s, &t) || tcpw__listener_find(p->s, t.laddr, port) ||
+        sock_holds_port(p->s, port, NULL))
+        return false;
+    const struct tcpw_tw *tw = tcpw__tw_find(p->s, &t);
+    return !tw || tcpw__tw_reusable(p->s, tw);
 }
 
 int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
@@ -302,6 +308,8 @@ int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
     struct tcpw_sock *so = tcpw__sock_get(s, fd);
     struct connect_pick pick;
     struct tcpw_conn *c;
+    struct tcpw_tw *reused;
+    uint32_t iss;
     int err;
 
     if (!so)
@@ -320,7 +328,17 @@ int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
     pick.tuple.rport = port;
     if (so->bound) {
         pick.tuple.lport = so->lport;
-        if (tcpw__conn_find(s, &pick.tuple) || tcpw__tw_find(s, &pick.tuple))
+        /* A connection from a bound port: the 4-tuple must be unique, or
+         * held by a TIME_WAIT record that tcp_tw_reuse lets us take over
+         * (Linux's __inet_check_established()). Linux passes no twp here
+         * and so takes over any record with timestamps whatever
+         * tcp_tw_reuse says; tcpwave applies the same rule on both paths
+         * (docs/states/TIME_WAIT.md). */
+        const struct tcpw_tw *tw;
+        if (tcpw__conn_find(s, &pick.tuple))
+            return -EADDRNOTAVAIL;
+        tw = tcpw__tw_find(s, &pick.tuple);
+        if (tw && !tcpw__tw_reusable(s, tw))
             return -EADDRNOTAVAIL;
     } else {
         err = tcpw_port_pick(&s->tcp->ports, s->addr, addr, port,
@@ -333,6 +351,21 @@ int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
     c = tcpw__conn_create(s, &pick.tuple, so->sndbuf, so->rcvbuf);
     if (!c)
         return -ENOMEM;
+    /* A TIME_WAIT record left on the chosen tuple is reusable (checked
+     * above): the new connection takes it over. */
+    reused = tcpw__tw_find(s, &pick.tuple);
+    if (reused) {
+        /* Linux's tcp_twsk_unique() also carries TS.Recent over; the
+         * SYN,ACK replaces it. The timestamp clock continues by itself
+         * (ts_offset is per address pair), so our TSvals are newer than
+         * any the old connection sent. */
+        uint64_t age_us = (uint64_t)tcpw__tw_ts_recent_age_s(s, reused) * 1000000u;
+        c->ts_recent = reused->ts_recent;
+        c->ts_recent_age = s->now > age_us ? s->now - age_us : 0;
+        iss = tcpw__tw_take_over(s, reused);
+    } else {
+        iss = tcpw_isn(s->tcp->secret, &pick.tuple, s->now);
+    }
     c->sock = so;
     c->nodelay = so->nodelay;
     so->conn = c;
@@ -340,7 +373,7 @@ int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
     so->lport = pick.tuple.lport;
     so->raddr = addr;
     so->rport = port;
-    c->iss = tcpw_isn(s->tcp->secret, &pick.tuple, s->now);
+    c->iss = iss;
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->adv_mss = (uint16_t)(s->cfg.mtu - TCPW_IPV4_HDR_MIN - TCPW_TCP_HDR_MIN);
     if (so->maxseg && so->maxseg < c->adv_mss)

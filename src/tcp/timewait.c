@@ -346,6 +346,54 @@ void tcpw__tw_remove(struct tcpw_stack *s, struct tcpw_tw *tw)
     rearm(t);
 }
 
+/* ---- tcp_tw_reuse: a new outgoing connection takes the 4-tuple over ---- */
+
+/* 127.0.0.0/8 (RFC 1122 §3.2.1.3 (g)), Linux's ipv4_is_loopback(). */
+static bool addr_is_loopback(uint32_t addr) { return (addr >> 24) == 127u; }
+
+bool tcpw__tw_reusable(const struct tcpw_stack *s, const struct tcpw_tw *tw)
+{
+    uint32_t reuse = s->cfg.tcp_tw_reuse;
+
+    /* Linux's tcp_twsk_unique(): 2 means loopback only, judged by either
+     * address being in 127/8. */
+    if (reuse == 2 && !addr_is_loopback(tw->tuple.laddr) && !addr_is_loopback(tw->tuple.raddr))
+        reuse = 0;
+    if (!reuse)
+        return false;
+    /* Without timestamps nothing tells the old connection's duplicates from
+     * the new one's segments but sequence numbers, and the new ISS is only
+     * 64 KiB ahead: Linux requires tw_ts_recent_stamp. */
+    if (!(tw->bits & TW_BITS_TS_OK))
+        return false;
+    /* Linux: time_after32(ktime_get_seconds(), tw_ts_recent_stamp), i.e.
+     * TS.Recent was stored in an earlier second. The new connection's
+     * timestamps then exceed it by at least the 1 ms clock's ~1000 ticks,
+     * so the peer's PAWS (RFC 7323 §5.3) accepts the new segments and
+     * rejects the old ones. tcpwave keeps whole seconds of age: >= 1. */
+    return tcpw__tw_ts_recent_age_s(s, tw) >= 1u;
+}
+
+uint32_t tcpw__tw_take_over(struct tcpw_stack *s, struct tcpw_tw *tw)
+{
+    struct tcpw_tcp_state *tcp = s->tcp;
+    const struct tcpw_tuple *u = &tw->tuple;
+    /* Linux's tcp_twsk_unique(): write_seq = tw_snd_nxt + 65535 + 2, so the
+     * new sequence space starts beyond anything the peer may still accept
+     * for the old connection (a full unscaled window past it); 0 is
+     * avoided as Linux avoids it (0 means "choose an ISN"). */
+    uint32_t iss = tw->snd_nxt + 65535u + 2u;
+
+    if (iss == 0)
+        iss = 1;
+    tcpw__count(s, TCPW_CTR_TW_RECYCLED);
+    if (tcp->trace_fn)
+        tcp->trace_fn(tcp->trace_user, u->laddr, u->lport, u->raddr, u->rport, TCPW_TIME_WAIT,
+                      TCPW_CLOSED);
+    tcpw__tw_remove(s, tw);
+    return iss;
+}
+
 struct tcpw_tw *tcpw__tw_restart(struct tcpw_stack *s, struct tcpw_tw *tw)
 {
     struct tcpw_tw_table *t = &s->tcp->tw;

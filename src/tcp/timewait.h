@@ -135,6 +135,19 @@ struct tcpw_tw *tcpw__tw_find(struct tcpw_stack *s, const struct tcpw_tuple *t);
 /* Removes a record early (no counter: the caller counts why). */
 void tcpw__tw_remove(struct tcpw_stack *s, struct tcpw_tw *tw);
 
+/* tcp_tw_reuse (Linux's tcp_twsk_unique()): whether a new outgoing
+ * connection may take over the 4-tuple `tw` holds. Needs tcp_tw_reuse = 1,
+ * or 2 with a loopback (127/8) address on either side; timestamps on the
+ * record (PAWS then rejects the old connection's duplicates, RFC 7323 §5);
+ * and TS.Recent at least 1 s old. */
+bool tcpw__tw_reusable(const struct tcpw_stack *s, const struct tcpw_tw *tw);
+
+/* Takes over a record judged reusable for a new connection: returns the
+ * ISS the new connection must use (Linux's write_seq rule, old SND.NXT +
+ * 65535 + 2, never 0), counts TWRecycled, traces TIME_WAIT => CLOSED and
+ * removes the record. `tw` is not valid after the call. */
+uint32_t tcpw__tw_take_over(struct tcpw_stack *s, struct tcpw_tw *tw);
+
 /* Restarts the 2MSL wait of a record (it moves to the tail of the log).
  * Returns the record's new address; `tw` is no longer valid. */
 struct tcpw_tw *tcpw__tw_restart(struct tcpw_stack *s, struct tcpw_tw *tw);

@@ -27,7 +27,7 @@ run() {
 }
 
 n=$("$tw" demo --list | wc -l)
-[ "$n" -ge 16 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
+[ "$n" -ge 17 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
 
 run normal-close
 expect normal-close "FIN_WAIT_1   ---- FIN,ACK seq=6 ack=6"
@@ -101,6 +101,14 @@ run icmp-unreachable
 expect icmp-unreachable "client: SO_ERROR = EHOSTUNREACH"
 expect icmp-unreachable "ICMP type=3 code=1"
 expect icmp-unreachable "client: connection ended: icmp-error, error EHOSTUNREACH"
+
+run tw-reuse
+expect tw-reuse "client: the 4-tuple is held in TIME_WAIT for 2MSL"
+expect tw-reuse "2.125000 SYN_SENT     ---- SYN seq=65544 ---"
+expect tw-reuse "= old SND.NXT + 65537, TWRecycled=1"
+expect tw-reuse "server: recv() = 5 \"again\""
+expect tw-reuse "client counters: TcpActiveOpens=2 TcpExtTWRecycled=1"
+reject tw-reuse "EADDRNOTAVAIL"
 
 # JSON: one object per line, the first a note, every line starts with {"time":
 "$tw" demo --format=json > "$out" || fail=1

@@ -95,6 +95,8 @@ static const char *err_name(ssize_t r)
         return "ENETUNREACH";
     case EINPROGRESS:
         return "EINPROGRESS";
+    case EADDRNOTAVAIL:
+        return "EADDRNOTAVAIL";
     default:
         return "error";
     }
@@ -479,45 +481,104 @@ static int scenario_icmp_unreachable(struct demo *d)
     return err == EHOSTUNREACH ? 0 : -EPROTO;
 }
 
+/* tcp_tw_reuse (Linux's tcp_twsk_unique()): the client closes first and
+ * holds the 4-tuple in TIME_WAIT; 2 s later it connects again from the same
+ * port. The record has timestamps and is older than 1 s, so the new
+ * connection takes the tuple over: ISS = old SND.NXT + 65535 + 2, its
+ * TSvals continue the same clock, TWRecycled counts it. */
+static int scenario_tw_reuse(struct demo *d)
+{
+    struct tcpw_conn_info info;
+    uint32_t old_nxt;
+    uint16_t port;
+    int r = open_connection(d);
+
+    if (r)
+        return r;
+    app_send(d, "client", d->client, d->cfd, "hello");
+    run_for(d, 10 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    r = tcpw_conn_info(d->client, d->cfd, &info);
+    if (r)
+        return r;
+    port = info.lport;
+    old_nxt = info.snd_nxt + 1u; /* after our FIN */
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 10 * MS);
+    note(d, "client: TIME_WAIT record for port %u, SND.NXT=%" PRIu32, (unsigned)port, old_nxt);
+    run_for(d, 2 * SEC);
+    d->cfd = tcpw_socket(d->client);
+    r = d->cfd < 0 ? d->cfd : tcpw_bind(d->client, d->cfd, 0, port);
+    if (r)
+        return r;
+    note(d, "client: bind(%u), connect(10.0.0.2:80), TIME_WAIT record 2 s old", (unsigned)port);
+    r = tcpw_connect(d->client, d->cfd, SERVER_ADDR, SERVER_PORT);
+    if (r != -EINPROGRESS) {
+        note(d, "client: connect() = -%s", err_name(r));
+        return 0;
+    }
+    r = tcpw_conn_info(d->client, d->cfd, &info);
+    if (r)
+        return r;
+    note(d, "client: TIME_WAIT taken over: ISS=%" PRIu32 " = old SND.NXT + 65537, TWRecycled=%" PRIu64,
+         info.iss, tcpw_stack_counter(d->client, TCPW_CTR_TW_RECYCLED));
+    run_for(d, 5 * MS);
+    d->sfd = tcpw_accept(d->server, d->lfd, NULL, NULL);
+    if (d->sfd < 0)
+        return d->sfd;
+    note(d, "server: accept() -> connection (the listener judged a fresh SYN)");
+    app_send(d, "client", d->client, d->cfd, "again");
+    run_for(d, 10 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    return 0;
+}
+
 struct scenario {
     const char *name;
     const char *help;
     int (*run)(struct demo *d);
     bool skip_time_wait; /* the client runs with the test-only tcp_tw_skip_for_test */
+    /* A "name=value" the client's config gets on top of --set, or NULL. */
+    const char *client_set;
 };
 
 static const struct scenario scenarios[] = {
     {"normal-close", "client closes first: FIN, ACK, FIN, ACK; TIME_WAIT on the client",
-     scenario_normal_close, false},
+     scenario_normal_close, false, NULL},
     {"server-closes-first", "server closes first: TIME_WAIT moves to the server",
-     scenario_server_closes_first, false},
+     scenario_server_closes_first, false, NULL},
     {"simultaneous-close", "both close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT on both",
-     scenario_simultaneous_close, false},
+     scenario_simultaneous_close, false, NULL},
     {"fin-ack-together", "the peer's FIN carries the ACK: FIN_WAIT_1 -> TIME_WAIT",
-     scenario_fin_ack_together, false},
+     scenario_fin_ack_together, false, NULL},
     {"half-close", "shutdown(SHUT_WR): the peer keeps sending until its own FIN",
-     scenario_half_close, false},
+     scenario_half_close, false, NULL},
     {"lost-last-ack", "the last ACK is lost; TIME_WAIT re-ACKs the retransmitted FIN",
-     scenario_lost_last_ack, false},
+     scenario_lost_last_ack, false, NULL},
     {"lost-last-ack-without-timewait", "the same with TIME_WAIT skipped: the FIN meets a RST",
-     scenario_lost_last_ack_without_timewait, true},
+     scenario_lost_last_ack_without_timewait, true, NULL},
     {"close-with-unread-data", "close() with unread data sends RST, not FIN",
-     scenario_close_with_unread_data, false},
-    {"refused", "connect() to a closed port: RST, ECONNREFUSED", scenario_refused, false},
+     scenario_close_with_unread_data, false, NULL},
+    {"refused", "connect() to a closed port: RST, ECONNREFUSED", scenario_refused, false, NULL},
     {"linger-abort", "SO_LINGER {1,0}: close() sends RST, discarding queued data",
-     scenario_linger_abort, false},
+     scenario_linger_abort, false, NULL},
     {"linger-timeout", "SO_LINGER {1,3} against a silent peer: RST after 3 s",
-     scenario_linger_timeout, false},
+     scenario_linger_timeout, false, NULL},
     {"peer-crash", "the peer vanishes mid-transfer: backoff, ETIMEDOUT after 924.6 s",
-     scenario_peer_crash, false},
+     scenario_peer_crash, false, NULL},
     {"keepalive-dead-peer", "an idle connection to a crashed peer: keepalive finds it dead",
-     scenario_keepalive_dead_peer, false},
+     scenario_keepalive_dead_peer, false, NULL},
     {"peer-reboot", "the peer rebooted: our next segment gets RST, ECONNRESET",
-     scenario_peer_reboot, false},
+     scenario_peer_reboot, false, NULL},
     {"orphan-fin-timeout", "an orphan in FIN_WAIT_2 is reaped after tcp_fin_timeout",
-     scenario_orphan_fin_timeout, false},
+     scenario_orphan_fin_timeout, false, NULL},
     {"icmp-unreachable", "connect() to an unreachable host: ICMP, EHOSTUNREACH",
-     scenario_icmp_unreachable, false},
+     scenario_icmp_unreachable, false, NULL},
+    {"tw-reuse", "tcp_tw_reuse=1: a new connect() from the same port takes TIME_WAIT over",
+     scenario_tw_reuse, false, "tcp_tw_reuse=1"},
 };
 #define SCENARIO_COUNT (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -555,7 +616,7 @@ static void print_counters(FILE *out, const struct tcpw_stack *s, const char *wh
             TCPW_CTR_TCP_RETRANS_SEGS, TCPW_CTR_TW, TCPW_CTR_TCP_ABORT_ON_CLOSE,
             TCPW_CTR_TCP_ABORT_ON_DATA, TCPW_CTR_TCP_ESTAB_RESETS, TCPW_CTR_TCP_ATTEMPT_FAILS,
             TCPW_CTR_TCP_ABORT_ON_LINGER, TCPW_CTR_TCP_ABORT_ON_TIMEOUT,
-            TCPW_CTR_TCP_ABORT_ON_MEMORY, TCPW_CTR_TCP_TIMEOUTS,
+            TCPW_CTR_TCP_ABORT_ON_MEMORY, TCPW_CTR_TCP_TIMEOUTS, TCPW_CTR_TW_RECYCLED,
         };
         for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
             uint64_t v = tcpw_stack_counter(s, (enum tcpw_counter)c);
@@ -643,6 +704,12 @@ int cmd_demo(int argc, char **argv)
     d.server_cfg = cfg;
     if (sc->skip_time_wait)
         tcpw_config_set(&d.client_cfg, "tcp_tw_skip_for_test", "1");
+    if (sc->client_set && (tcpw_config_set_assignment(&d.client_cfg, sc->client_set) != 0 ||
+                           tcpw_config_validate(&d.client_cfg) != 0)) {
+        fprintf(stderr, "tcpwave demo: the scenario's %s does not fit the --set values\n",
+                sc->client_set);
+        return 2;
+    }
 
     err = tcpw_sim_create(seed, &d.sim);
     if (!err)
