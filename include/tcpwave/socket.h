@@ -269,6 +269,49 @@ void tcpw_set_state_trace(struct tcpw_stack *stack, tcpw_state_trace_fn fn, void
 /* Number of connections by state, TIME_WAIT records included, orphans too. */
 void tcpw_state_counts(const struct tcpw_stack *stack, uint64_t counts[TCPW_STATE_COUNT]);
 
+
+/* One entry of tcpw_conn_foreach(): a live connection or a listener, as
+ * `ss -tan -o` shows it. A copy; it owns nothing. */
+enum tcpw_conn_timer {
+    TCPW_TIMER_NONE,      /* no timer that ss would show */
+    TCPW_TIMER_ON,        /* retransmission (SYN, data or FIN): ss "on" */
+    TCPW_TIMER_PERSIST,   /* zero-window probe: ss "persist" */
+    TCPW_TIMER_KEEPALIVE, /* keepalive: ss "keepalive" */
+    TCPW_TIMER_TIMEWAIT,  /* orphan FIN_WAIT_2 (tcp_fin_timeout): ss "timewait", as Linux */
+};
+
+struct tcpw_conn_entry {
+    enum tcpw_state state; /* TCPW_LISTEN for a listener */
+    uint32_t laddr, raddr; /* host byte order; a listener: laddr 0 = any, raddr 0 */
+    uint16_t lport, rport; /* host byte order; a listener: rport 0 */
+    /* ss's Recv-Q/Send-Q. A connection: bytes received and not yet read by
+     * the application / bytes in the send buffer (unacknowledged + unsent).
+     * A listener: connections waiting for accept() / the backlog. */
+    uint32_t recv_q, send_q;
+    int fd;      /* the application's socket descriptor, or -1 (orphan, not yet accepted) */
+    bool orphan; /* the application has closed it; the stack finishes the close alone */
+    /* The timer ss -o would show: its kind, the time left (0 when due) and
+     * the count ss prints third (retransmissions, or keepalive probes). */
+    enum tcpw_conn_timer timer;
+    uint64_t timer_remaining_us;
+    uint32_t timer_count;
+};
+
+/* Called once per entry; `entry` is valid only during the call. Return 0 to
+ * go on, nonzero to stop the walk. The callback must not change the stack
+ * (no socket calls, no input/advance): the walk reads the tables in place. */
+typedef int (*tcpw_conn_visit_fn)(void *user, const struct tcpw_conn_entry *entry);
+
+/* Calls fn(user, entry) for every listener, then every live connection:
+ * orphans, connections not yet accepted and handshakes in progress included,
+ * each exactly once, in no particular order. TIME_WAIT records are not
+ * connections: walk them with tcpw_tw_foreach() (tcpwave/timewait.h).
+ * Remaining times are relative to the stack's current time. Returns 0 after
+ * the last entry, the callback's nonzero value if it stopped the walk, or
+ * -EINVAL for a NULL stack or fn. Never allocates; O(connections + table
+ * buckets + listeners). */
+int tcpw_conn_foreach(const struct tcpw_stack *stack, tcpw_conn_visit_fn fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

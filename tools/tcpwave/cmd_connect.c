@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "control.h"
 #include "tcpwave/socket.h"
 
 #define SEC        UINT64_C(1000000)
@@ -66,6 +67,7 @@ static void connect_usage(FILE *f)
           "                       [--send FILE | --requests N [--keep-alive]] [--out FILE]\n"
           "                       [--close normal|shutdown|linger0] [--timeout SECONDS]\n"
           "                       [--set name=value]... [--pcap FILE] [--stats-file FILE]\n"
+          "                       [--control PATH]\n"
           "\n"
           "Creates TUN device NAME (kernel side A, default the .1 of B's subnet) and a\n"
           "tcpwave stack at B, then connects to HOST:PORT through the kernel.\n"
@@ -77,6 +79,8 @@ static void connect_usage(FILE *f)
           "          shutdown  shutdown(SHUT_WR), read until the peer's FIN, then close()\n"
           "          linger0   SO_LINGER {1, 0} then close(): an abortive close (RST)\n"
           "  --timeout S     give up after S seconds in all (default 30)\n"
+          "  --control PATH  answer `tcpwave ss`/`stat` here (default\n"
+          "                  /run/tcpwave/NAME.sock; `none`: no control socket)\n"
           "At exit it prints the connection states and the key counters.\n",
           f);
 }
@@ -346,6 +350,7 @@ static int connect_tick(void *user, struct tcpw_stack *s, uint64_t now)
     struct client *cl = user;
     int err;
 
+    control_poll(cl->rn.ctl, s, now);
     if (realnet_signals >= 2) {
         printf("tcpwave connect: second signal: aborting\n");
         return 1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "control.h"
 #include "tcpwave/socket.h"
 
 #define SEC UINT64_C(1000000)
@@ -71,7 +72,8 @@ int realnet_option(struct realnet *rn, int argc, char **argv, int *i)
 
     if (strcmp(opt, "--tun") != 0 && strcmp(opt, "--addr") != 0 &&
         strcmp(opt, "--peer-addr") != 0 && strcmp(opt, "--set") != 0 &&
-        strcmp(opt, "--pcap") != 0 && strcmp(opt, "--stats-file") != 0)
+        strcmp(opt, "--pcap") != 0 && strcmp(opt, "--stats-file") != 0 &&
+        strcmp(opt, "--control") != 0)
         return 0;
     if (!val) {
         fprintf(stderr, "tcpwave %s: %s needs a value\n", rn->cmd, opt);
@@ -99,6 +101,8 @@ int realnet_option(struct realnet *rn, int argc, char **argv, int *i)
         }
     } else if (strcmp(opt, "--pcap") == 0) {
         rn->pcap_path = val;
+    } else if (strcmp(opt, "--control") == 0) {
+        rn->control_path = val;
     } else {
         rn->stats_path = val;
     }
@@ -173,7 +177,7 @@ int realnet_start(struct realnet *rn)
         fprintf(stderr, "tcpwave %s: cannot create the stack: %s\n", rn->cmd, tcpw_strerror(err));
         return 1;
     }
-    return 0;
+    return realnet_control_start(rn);
 }
 
 uint64_t realnet_busy(const struct realnet *rn)
@@ -248,6 +252,8 @@ void realnet_report(const struct realnet *rn, FILE *f)
 
 void realnet_stop(struct realnet *rn)
 {
+    control_close(rn->ctl);
+    rn->ctl = NULL;
     tcpw_stack_destroy(rn->stack);
     rn->stack = NULL;
     tcpw_tun_close(rn->tun);
@@ -302,7 +308,7 @@ static void serve_usage(FILE *f)
     fputs("usage: tcpwave serve --tun NAME --addr B/PREFIX [--peer-addr A] --port P\n"
           "                     (--echo | --discard | --http)\n"
           "                     [--set name=value]... [--pcap FILE] [--stats-file FILE]\n"
-          "                     [--max-conns N] [--duration SECONDS]\n"
+          "                     [--max-conns N] [--duration SECONDS] [--control PATH]\n"
           "\n"
           "Creates TUN device NAME; the kernel's side gets address A (default: the .1 of\n"
           "B's subnet), the tcpwave stack answers at B and listens on port P.\n"
@@ -314,6 +320,8 @@ static void serve_usage(FILE *f)
           "  --max-conns N   accept N connections, then exit once they have finished\n"
           "  --duration S    stop after S seconds\n"
           "  --stats-file F  write states and every counter as name=value lines\n"
+          "  --control PATH  answer `tcpwave ss`/`stat` here (default\n"
+          "                  /run/tcpwave/NAME.sock; `none`: no control socket)\n"
           "Ctrl-C closes the connections gracefully (at most 5 s); a second one aborts.\n"
           "At exit it prints the connection states and the key counters.\n",
           f);
@@ -517,6 +525,7 @@ static int serve_tick(void *user, struct tcpw_stack *s, uint64_t now)
     struct server *sv = user;
     int fd;
 
+    control_poll(sv->rn.ctl, s, now);
     if (realnet_signals >= 2) {
         printf("tcpwave serve: second signal: aborting\n");
         return 1;

@@ -17,6 +17,8 @@ int cmd_config(int argc, char **argv);
 int cmd_counters(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_ss(int argc, char **argv);   /* control.c */
+int cmd_stat(int argc, char **argv); /* control.c */
 
 /* --- shared by `serve` and `connect` (defined in cmd_serve.c) --- */
 
@@ -27,13 +29,15 @@ struct realnet {
     const char *tun_name; /* --tun */
     uint32_t addr;        /* --addr B/PREFIX: the stack's address */
     unsigned prefix;
-    uint32_t peer_addr;     /* --peer-addr: the kernel side (default .1) */
-    const char *pcap_path;  /* --pcap */
-    const char *stats_path; /* --stats-file */
-    struct tcpw_config cfg; /* --set */
+    uint32_t peer_addr;       /* --peer-addr: the kernel side (default .1) */
+    const char *pcap_path;    /* --pcap */
+    const char *stats_path;   /* --stats-file */
+    const char *control_path; /* --control (NULL: /run/tcpwave/<tun>.sock; "none": off) */
+    struct tcpw_config cfg;   /* --set */
     struct tcpw_tun *tun;
     struct tcpw_pcap *pcap;
     struct tcpw_stack *stack;
+    struct control *ctl; /* the control socket (control.h), or NULL */
 };
 
 /* Signals (SIGINT/SIGTERM) seen so far; set by the program's handler, read

@@ -5,6 +5,7 @@
  *   tcpwave counters           the counters (nstat names) and drop reasons
  *   tcpwave serve [options]    a tcpwave server on a TUN device (real network)
  *   tcpwave connect [options]  a tcpwave client on a TUN device (real network)
+ *   tcpwave ss / stat          connections / counters of a running serve or connect
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,9 @@ static void usage(FILE *f)
           "  serve      a tcpwave server on a TUN device, for kernel clients (curl)\n"
           "             (root; see `tcpwave serve --help` and docs/real-network.md)\n"
           "  connect    a tcpwave client on a TUN device, to a kernel server\n"
+          "  ss         connections and TIME_WAIT records of a running serve/connect\n"
+          "             (like `ss -tan -o`; --control PATH or --tun NAME)\n"
+          "  stat       counters of a running serve/connect (like `nstat`; -a: all)\n"
           "  help       this text\n",
           f);
 }
@@ -47,6 +51,10 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "connect") == 0)
         return cmd_connect(argc - 1, argv + 1);
+    if (strcmp(cmd, "ss") == 0)
+        return cmd_ss(argc - 1, argv + 1);
+    if (strcmp(cmd, "stat") == 0)
+        return cmd_stat(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return 0;
