@@ -375,16 +375,9 @@ int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
     so->rport = port;
     c->iss = iss;
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-    c->adv_mss = (uint16_t)(s->cfg.mtu - TCPW_IPV4_HDR_MIN - TCPW_TCP_HDR_MIN);
-    if (so->maxseg && so->maxseg < c->adv_mss)
-        c->adv_mss = (uint16_t)so->maxseg;
+    c->adv_mss = tcpw__our_mss(s, so->maxseg);
     c->mss = c->adv_mss;
-    {
-        uint8_t shift = 0;
-        while (shift < TCPW_MAX_WSCALE && (c->rcv.cap >> shift) > 65535u)
-            shift++;
-        c->rcv_wscale = s->cfg.tcp_window_scaling ? shift : 0;
-    }
+    c->rcv_wscale = s->cfg.tcp_window_scaling ? tcpw__wscale_for(c->rcv.cap) : 0;
     c->rtt_start = s->now;
     tcpw__set_state(c, TCPW_SYN_SENT);
     tcpw__send_syn(c);

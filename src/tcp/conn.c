@@ -89,6 +89,22 @@ struct tcpw_conn *tcpw__conn_create(struct tcpw_stack *s, const struct tcpw_tupl
     return c;
 }
 
+uint16_t tcpw__our_mss(const struct tcpw_stack *s, uint32_t maxseg)
+{
+    uint32_t mss = s->cfg.mtu - TCPW_IPV4_HDR_MIN - TCPW_TCP_HDR_MIN;
+    if (maxseg && maxseg < mss)
+        mss = maxseg;
+    return (uint16_t)mss;
+}
+
+uint8_t tcpw__wscale_for(size_t rcvbuf)
+{
+    uint8_t shift = 0;
+    while (shift < TCPW_MAX_WSCALE && (rcvbuf >> shift) > 65535u)
+        shift++;
+    return shift;
+}
+
 struct tcpw_conn *tcpw__conn_find(struct tcpw_stack *s, const struct tcpw_tuple *t)
 {
     struct tcpw_tuple_node *n = tcpw_tuple_table_find(&s->tcp->conns, t);

@@ -135,6 +135,12 @@ void tcpw__conn_done(struct tcpw_conn *c, int err);
 /* Records why the connection ends (socket, lingering close) and emits the
  * close event; `time_wait` when a TIME_WAIT record takes its place. */
 void tcpw__conn_report_end(struct tcpw_conn *c, int err, bool time_wait);
+/* Our MSS: the MTU less IPv4 and TCP headers (RFC 9293 §3.7.1), clamped by
+ * TCP_MAXSEG (`maxseg`, 0 for none). */
+uint16_t tcpw__our_mss(const struct tcpw_stack *s, uint32_t maxseg);
+/* The window shift to ask for: enough for the receive buffer (RFC 7323
+ * §2.3), at most 14. */
+uint8_t tcpw__wscale_for(size_t rcvbuf);
 /* Looks up a connection by 4-tuple. */
 struct tcpw_conn *tcpw__conn_find(struct tcpw_stack *s, const struct tcpw_tuple *t);
 /* Bytes sent and not yet acknowledged (sequence space, SYN/FIN included). */

@@ -42,26 +42,6 @@ static void tuple_of(const struct tcpw_packet *p, struct tcpw_tuple *t)
     t->rport = p->l4.tcp.sport;
 }
 
-/* Our MSS: the MTU less IPv4 and TCP headers (RFC 9293 §3.7.1), clamped by
- * TCP_MAXSEG when the application set one. */
-static uint16_t our_mss(const struct tcpw_stack *s, const struct tcpw_sock *so)
-{
-    uint32_t mss = s->cfg.mtu - TCPW_IPV4_HDR_MIN - TCPW_TCP_HDR_MIN;
-    if (so && so->maxseg && so->maxseg < mss)
-        mss = so->maxseg;
-    return (uint16_t)mss;
-}
-
-/* The window shift we ask for: enough for the receive buffer (RFC 7323
- * §2.3), at most 14. */
-static uint8_t wscale_for(size_t rcvbuf)
-{
-    uint8_t shift = 0;
-    while (shift < TCPW_MAX_WSCALE && (rcvbuf >> shift) > 65535u)
-        shift++;
-    return shift;
-}
-
 /* Applies the options of a SYN or SYN,ACK (RFC 7323 §2.2, §3.2; RFC 2018
  * §2; RFC 9293 §3.7.1). For a SYN,ACK, what we did not offer is not used. */
 static void negotiate(struct tcpw_conn *c, const struct tcpw_tcp *seg)
@@ -137,8 +117,8 @@ static void listen_input(struct tcpw_stack *s, struct tcpw_listener *l,
     c->rcv_adv = c->rcv_nxt; /* nothing advertised yet */
     c->iss = tcpw_isn(s->tcp->secret, &tuple, s->now);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-    c->adv_mss = our_mss(s, ls);
-    c->rcv_wscale = wscale_for(c->rcv.cap);
+    c->adv_mss = tcpw__our_mss(s, ls->maxseg);
+    c->rcv_wscale = tcpw__wscale_for(c->rcv.cap);
     negotiate(c, seg);
     /* RFC 9293 §3.10.7.2: the SYN's window is never scaled (RFC 7323 §2.2). */
     c->snd_wnd = seg->wnd;
