@@ -8,7 +8,7 @@ if [ "${1:-demo}" = check ]; then
   # clang + its runtime for the second compiler, ASan/UBSan and libFuzzer;
   # tshark reads our pcap files back; iproute2 and python3 make the
   # network namespaces and TUN devices of the kernel tests.
-  want+=(clang libclang-rt-14-dev tshark iproute2 python3 curl)
+  want+=(clang libclang-rt-14-dev tshark iproute2 python3 curl nftables)
 fi
 missing=()
 for p in "${want[@]}"; do

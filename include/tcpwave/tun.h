@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "tcpwave/pcap.h"
+#include "tcpwave/sim.h"
 #include "tcpwave/stack.h"
 
 #ifdef __cplusplus
@@ -60,12 +61,31 @@ struct tcpw_tun_params {
     int keep_ipv6;
 };
 
+/* The two directions of the device, for the impairment filter. */
+enum tcpw_tun_dir {
+    TCPW_TUN_TO_STACK = 0,   /* read from the device, handed to the stack */
+    TCPW_TUN_FROM_STACK = 1, /* sent by the stack, written to the device */
+    TCPW_TUN_DIR_COUNT
+};
+
+/* What the impairment filter did to one direction. */
+struct tcpw_tun_impair_stats {
+    uint64_t packets;    /* packets that went through the filter */
+    uint64_t lost;       /* dropped (the loss draw) */
+    uint64_t duplicated; /* delivered twice (the duplicate draw) */
+    uint64_t reordered;  /* copies held back by reorder_delay_us (the reorder draw) */
+    uint64_t delayed;    /* copies held in the queue for any reason (delay, jitter, reorder) */
+    uint64_t overflow;   /* copies dropped because the hold queue was full */
+};
+
 /* Device counters. */
 struct tcpw_tun_stats {
     uint64_t rx_packets, rx_bytes; /* read from the device (kernel -> stack) */
     uint64_t tx_packets, tx_bytes; /* written to the device (stack -> kernel) */
     uint64_t tx_errors;            /* writes that failed (packet lost) */
     int last_tx_error;             /* negative errno of the last failed write, or 0 */
+    /* Indexed by enum tcpw_tun_dir; all zero while no impairment is set. */
+    struct tcpw_tun_impair_stats impaired[TCPW_TUN_DIR_COUNT];
 };
 
 /* Opens /dev/net/tun, creates or attaches device params->name, sets the
@@ -100,6 +120,27 @@ void tcpw_tun_get_stats(const struct tcpw_tun *tun, struct tcpw_tun_stats *stats
  * `now` it was handled at. `pcap` stays owned by the caller and must outlive
  * the attachment. Never allocates. */
 void tcpw_tun_set_pcap(struct tcpw_tun *tun, struct tcpw_pcap *pcap);
+
+/* Impairs one direction of the device the way memlink impairs a path
+ * (tcpwave/sim.h): each packet is lost, duplicated, delayed by delay_us plus
+ * a jitter in [0, jitter_us] (jitter alone never reorders), or held back
+ * reorder_delay_us more so later packets overtake it. Every decision comes
+ * from a generator seeded with `seed` (six draws a packet, whatever the
+ * rates), so one seed and the same packets give the same decisions; on a
+ * real network the packets and their timing vary, so a run is not
+ * replayable bit for bit. NULL (or all zero) removes the impairment.
+ *
+ * TO_STACK applies in tcpw_tun_run() to what is read from the device;
+ * FROM_STACK applies in tcpw_tun_output() to what the stack sends
+ * (tcpw_tun_write() itself is never impaired). Delayed packets wait in a
+ * time-ordered queue (at most 8192 copies; more are dropped and counted as
+ * overflow) that only tcpw_tun_run() releases. The pcap tap sees the device
+ * side: every packet read, and what is actually written.
+ * Returns 0, or -EINVAL (a rate outside [0, 1], or NaN). Never allocates;
+ * holding a packet does (a copy; the queue grows), a failed allocation drops
+ * it as overflow, and tcpw_tun_close() frees what is still held. */
+int tcpw_tun_set_impairment(struct tcpw_tun *tun, enum tcpw_tun_dir dir,
+                            const struct tcpw_impairment *imp, uint64_t seed);
 
 /* Reads one datagram into buf (cap bytes). Returns its length, -EAGAIN
  * when none is waiting, or another negative errno from read(2). A datagram
@@ -145,9 +186,10 @@ struct tcpw_tun_loop {
     uint32_t max_wait_ms;
 };
 
-/* Runs the real-time loop: waits (epoll) for the device to become readable
- * or the stack's next deadline; feeds every waiting datagram to
- * tcpw_stack_input() with `now` from CLOCK_MONOTONIC; calls
+/* Runs the real-time loop: waits (epoll) for the device to become readable,
+ * the stack's next deadline or the next impaired packet due for release; feeds every waiting datagram to
+ * tcpw_stack_input() with `now` from CLOCK_MONOTONIC (through the TO_STACK
+ * impairment, if any); releases the held packets that are due; calls
  * tcpw_stack_advance() with the current time (which runs the timers that are
  * due, and makes the socket calls of the tick act at the present); calls tick;
  * repeats until *stop is set or tick asks to stop. Packets the stack sends

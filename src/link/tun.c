@@ -23,6 +23,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +37,36 @@
 #define TUN_BUF_SIZE     65535u
 #define TUN_BATCH        64   /* datagrams read before the timers and tick run again */
 #define TUN_DEFAULT_WAIT 100u /* ms */
+#define TUN_HELD_MAX     8192u /* impaired packets held at once, both directions */
+
+/* One direction's impairment: the rates and its own generator
+ * (xoshiro256** seeded through splitmix64, as memlink does). */
+struct tun_impair {
+    bool on;
+    struct tcpw_impairment imp;
+    uint64_t rng[4];
+    uint64_t last_due; /* in-order floor: jitter alone never reorders */
+};
+
+/* A packet copy waiting for its release time. */
+struct tun_held {
+    uint64_t due;
+    uint64_t order; /* ties release in the order they were held */
+    enum tcpw_tun_dir dir;
+    size_t len;
+    uint8_t pkt[]; /* flexible array member: the packet bytes */
+};
 
 struct tcpw_tun {
     int fd;
     char name[IFNAMSIZ];
     struct tcpw_pcap *pcap; /* borrowed; may be NULL */
     struct tcpw_tun_stats stats;
+    struct tun_impair impair[TCPW_TUN_DIR_COUNT];
+    /* Held packets: a binary min-heap on (due, order). */
+    struct tun_held **held;
+    size_t nheld, cap_held;
+    uint64_t held_order;
 };
 
 static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
@@ -221,6 +246,9 @@ void tcpw_tun_close(struct tcpw_tun *t)
         return;
     if (t->fd >= 0)
         close(t->fd);
+    for (size_t i = 0; i < t->nheld; i++)
+        free(t->held[i]);
+    free(t->held);
     free(t);
 }
 
@@ -280,10 +308,217 @@ int tcpw_tun_write(struct tcpw_tun *t, const uint8_t *pkt, size_t len, uint64_t 
     return 0;
 }
 
+/* --- impairment ------------------------------------------------------------ */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** */
+static uint64_t rng_next(uint64_t s[4])
+{
+    const uint64_t result = rotl(s[1] * 5u, 7) * 9u;
+    const uint64_t t = s[1] << 17;
+
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* A draw as a double in [0, 1). */
+static double unit(uint64_t x)
+{
+    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static bool rate_ok(double p)
+{
+    return p >= 0.0 && p <= 1.0; /* false for NaN too */
+}
+
+int tcpw_tun_set_impairment(struct tcpw_tun *t, enum tcpw_tun_dir dir,
+                            const struct tcpw_impairment *imp, uint64_t seed)
+{
+    struct tun_impair *ti;
+    uint64_t x = seed;
+
+    if ((unsigned)dir >= TCPW_TUN_DIR_COUNT)
+        return -EINVAL;
+    ti = &t->impair[dir];
+    if (!imp) {
+        ti->on = false;
+        return 0;
+    }
+    if (!rate_ok(imp->loss) || !rate_ok(imp->duplicate) || !rate_ok(imp->reorder))
+        return -EINVAL;
+    ti->imp = *imp;
+    ti->on = imp->loss > 0 || imp->duplicate > 0 || imp->reorder > 0 || imp->delay_us > 0 ||
+             imp->jitter_us > 0;
+    for (int i = 0; i < 4; i++)
+        ti->rng[i] = splitmix64(&x);
+    ti->last_due = 0;
+    return 0;
+}
+
+static bool held_before(const struct tun_held *a, const struct tun_held *b)
+{
+    return a->due != b->due ? a->due < b->due : a->order < b->order;
+}
+
+/* Copies a packet into the hold queue. Returns false (dropped) when full. */
+static bool held_push(struct tcpw_tun *t, enum tcpw_tun_dir dir, const uint8_t *pkt, size_t len,
+                      uint64_t due)
+{
+    struct tun_held *h;
+    size_t i;
+
+    if (t->nheld == t->cap_held) {
+        size_t ncap = t->cap_held ? 2 * t->cap_held : 64;
+        struct tun_held **nh;
+        if (t->cap_held >= TUN_HELD_MAX)
+            return false;
+        nh = realloc(t->held, ncap * sizeof(*nh));
+        if (!nh)
+            return false;
+        t->held = nh;
+        t->cap_held = ncap;
+    }
+    h = malloc(sizeof(*h) + len);
+    if (!h)
+        return false;
+    h->due = due;
+    h->order = t->held_order++;
+    h->dir = dir;
+    h->len = len;
+    memcpy(h->pkt, pkt, len);
+    /* Sift up. */
+    i = t->nheld++;
+    while (i > 0 && held_before(h, t->held[(i - 1) / 2])) {
+        t->held[i] = t->held[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    t->held[i] = h;
+    return true;
+}
+
+/* Removes and returns the earliest held packet (the queue is not empty). */
+static struct tun_held *held_pop(struct tcpw_tun *t)
+{
+    struct tun_held *top = t->held[0], *last = t->held[--t->nheld];
+    size_t i = 0;
+
+    /* Sift the last element down from the root. */
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= t->nheld)
+            break;
+        if (c + 1 < t->nheld && held_before(t->held[c + 1], t->held[c]))
+            c++;
+        if (!held_before(t->held[c], last))
+            break;
+        t->held[i] = t->held[c];
+        i = c;
+    }
+    if (t->nheld > 0)
+        t->held[i] = last;
+    return top;
+}
+
+/* Hands one packet copy on: to the device, or to the stack. */
+static void deliver(struct tcpw_tun *t, struct tcpw_stack *stack, enum tcpw_tun_dir dir,
+                    const uint8_t *pkt, size_t len, uint64_t now)
+{
+    if (dir == TCPW_TUN_FROM_STACK)
+        (void)tcpw_tun_write(t, pkt, len, now); /* failures are counted */
+    else
+        (void)tcpw_stack_input(stack, pkt, len, now); /* drops are counted */
+}
+
+/* Runs one packet through direction `dir`'s filter: memlink's plan (six
+ * draws: loss, duplicate, then reorder and jitter for each of two copies).
+ * Copies due now are delivered at once, the others held. */
+static void impair(struct tcpw_tun *t, struct tcpw_stack *stack, enum tcpw_tun_dir dir,
+                   const uint8_t *pkt, size_t len, uint64_t now)
+{
+    struct tun_impair *ti = &t->impair[dir];
+    struct tcpw_tun_impair_stats *st = &t->stats.impaired[dir];
+    const struct tcpw_impairment *imp = &ti->imp;
+    uint64_t r[6];
+    unsigned copies;
+
+    for (int i = 0; i < 6; i++)
+        r[i] = rng_next(ti->rng);
+    st->packets++;
+    if (unit(r[0]) < imp->loss) {
+        st->lost++;
+        return;
+    }
+    copies = unit(r[1]) < imp->duplicate ? 2u : 1u;
+    if (copies == 2)
+        st->duplicated++;
+    for (unsigned c = 0; c < copies; c++) {
+        bool held = unit(r[2 + 2 * c]) < imp->reorder;
+        uint64_t jitter = imp->jitter_us ? r[3 + 2 * c] % (imp->jitter_us + 1u) : 0;
+        uint64_t due = sat_add(sat_add(now, imp->delay_us), jitter);
+
+        if (held) {
+            st->reordered++;
+            due = sat_add(due, imp->reorder_delay_us);
+        } else {
+            if (due < ti->last_due)
+                due = ti->last_due;
+            ti->last_due = due;
+        }
+        if (due <= now) {
+            deliver(t, stack, dir, pkt, len, now);
+        } else if (held_push(t, dir, pkt, len, due)) {
+            st->delayed++;
+        } else {
+            st->overflow++;
+        }
+    }
+}
+
+/* Delivers every held packet due by `now`, in (due, order) order. A packet
+ * handed to the stack may make it send, which may hold more packets: each is
+ * popped before it is delivered, so the heap is consistent then. */
+static void release_due(struct tcpw_tun *t, struct tcpw_stack *stack, uint64_t now)
+{
+    while (t->nheld > 0 && t->held[0]->due <= now) {
+        struct tun_held *h = held_pop(t);
+        deliver(t, stack, h->dir, h->pkt, h->len, now);
+        free(h);
+    }
+}
+
 void tcpw_tun_output(void *user, const uint8_t *pkt, size_t len, uint64_t now)
 {
+    struct tcpw_tun *t = user;
+
     /* A lost packet is TCP's business (retransmission); the error is counted. */
-    (void)tcpw_tun_write(user, pkt, len, now);
+    if (t->impair[TCPW_TUN_FROM_STACK].on)
+        impair(t, NULL, TCPW_TUN_FROM_STACK, pkt, len, now);
+    else
+        (void)tcpw_tun_write(t, pkt, len, now);
 }
 
 uint64_t tcpw_tun_now_us(void)
@@ -294,12 +529,17 @@ uint64_t tcpw_tun_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Milliseconds to wait for: until the stack's deadline, rounded up so the
- * loop never wakes just before it (and spins), capped at max_ms. */
-static int wait_ms(const struct tcpw_stack *stack, uint64_t now, uint32_t max_ms)
+/* Milliseconds to wait for: until the stack's deadline or the earliest held
+ * packet, rounded up so the loop never wakes just before it (and spins),
+ * capped at max_ms. */
+static int wait_ms(const struct tcpw_tun *t, const struct tcpw_stack *stack, uint64_t now,
+                   uint32_t max_ms)
 {
     uint64_t deadline = tcpw_stack_next_deadline(stack);
     uint64_t ms;
+
+    if (t->nheld > 0 && (deadline == TCPW_NO_DEADLINE || t->held[0]->due < deadline))
+        deadline = t->held[0]->due;
 
     if (deadline == TCPW_NO_DEADLINE)
         return (int)max_ms;
@@ -339,7 +579,7 @@ int tcpw_tun_run(const struct tcpw_tun_loop *loop)
     while (!(loop->stop && *loop->stop)) {
         struct epoll_event got;
         uint64_t now = tcpw_tun_now_us();
-        int n = epoll_wait(ep, &got, 1, wait_ms(loop->stack, now, max_ms));
+        int n = epoll_wait(ep, &got, 1, wait_ms(loop->tun, loop->stack, now, max_ms));
 
         if (n < 0 && errno != EINTR) {
             err = -errno;
@@ -358,8 +598,13 @@ int tcpw_tun_run(const struct tcpw_tun_loop *loop)
                 err = (int)len;
                 goto out;
             }
-            (void)tcpw_stack_input(loop->stack, buf, (size_t)len, now); /* drops are counted */
+            if (loop->tun->impair[TCPW_TUN_TO_STACK].on)
+                impair(loop->tun, loop->stack, TCPW_TUN_TO_STACK, buf, (size_t)len, now);
+            else
+                (void)tcpw_stack_input(loop->stack, buf, (size_t)len, now); /* drops are counted */
         }
+        now = tcpw_tun_now_us();
+        release_due(loop->tun, loop->stack, now);
         /* Always, not only when a deadline is due: socket calls made in the
          * tick act at the stack's last `now`, and a stale one would arm
          * timers (the RTO of a FIN sent by close()) and stamp packets in the

@@ -67,7 +67,8 @@ static void connect_usage(FILE *f)
           "                       [--send FILE | --requests N [--keep-alive]] [--out FILE]\n"
           "                       [--close normal|shutdown|linger0] [--timeout SECONDS]\n"
           "                       [--set name=value]... [--pcap FILE] [--stats-file FILE]\n"
-          "                       [--control PATH]\n"
+          "                       [--control PATH] [--loss P] [--duplicate P] [--reorder P]\n"
+          "                       [--delay MS] [--jitter MS] [--seed N]\n"
           "\n"
           "Creates TUN device NAME (kernel side A, default the .1 of B's subnet) and a\n"
           "tcpwave stack at B, then connects to HOST:PORT through the kernel.\n"
@@ -81,6 +82,10 @@ static void connect_usage(FILE *f)
           "  --timeout S     give up after S seconds in all (default 30)\n"
           "  --control PATH  answer `tcpwave ss`/`stat` here (default\n"
           "                  /run/tcpwave/NAME.sock; `none`: no control socket)\n"
+          "  --loss P --duplicate P --reorder P   impair the TUN link both ways, each\n"
+          "                  packet lost / sent twice / held back 5 ms with probability P\n"
+          "  --delay MS --jitter MS   delay every packet MS (+ uniform 0..jitter)\n"
+          "  --seed N        seed of the impairment's generator (default 0)\n"
           "At exit it prints the connection states and the key counters.\n",
           f);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,55 @@ static int parse_cidr(const char *text, uint32_t *addr, unsigned *prefix)
     return 0;
 }
 
+#define IMP_DELAY_MAX_MS 10000.0       /* --delay and --jitter at most 10 s */
+#define IMP_REORDER_DELAY UINT64_C(5000) /* µs a --reorder packet is held back */
+
+/* The impairment options: 1 (consumed), 0 (not one of them), -1 (printed). */
+static int impairment_option(struct realnet *rn, const char *opt, const char *val)
+{
+    bool rate = strcmp(opt, "--loss") == 0 || strcmp(opt, "--duplicate") == 0 ||
+                strcmp(opt, "--reorder") == 0;
+    bool ms = strcmp(opt, "--delay") == 0 || strcmp(opt, "--jitter") == 0;
+    char *end;
+    double v;
+
+    if (strcmp(opt, "--seed") == 0) {
+        unsigned long long seed;
+        errno = 0;
+        seed = strtoull(val, &end, 0);
+        if (errno || *end || end == val || val[0] == '-') {
+            fprintf(stderr, "tcpwave %s: --seed wants an unsigned number\n", rn->cmd);
+            return -1;
+        }
+        rn->imp_seed = (uint64_t)seed;
+        return 1;
+    }
+    if (!rate && !ms)
+        return 0;
+    errno = 0;
+    v = strtod(val, &end);
+    if (rate && (errno || *end || end == val || !(v >= 0.0 && v <= 1.0))) {
+        fprintf(stderr, "tcpwave %s: %s wants a probability 0..1, e.g. 0.03\n", rn->cmd, opt);
+        return -1;
+    }
+    if (ms && (errno || *end || end == val || !(v >= 0.0 && v <= IMP_DELAY_MAX_MS))) {
+        fprintf(stderr, "tcpwave %s: %s wants milliseconds 0..%.0f\n", rn->cmd, opt,
+                IMP_DELAY_MAX_MS);
+        return -1;
+    }
+    if (strcmp(opt, "--loss") == 0)
+        rn->imp.loss = v;
+    else if (strcmp(opt, "--duplicate") == 0)
+        rn->imp.duplicate = v;
+    else if (strcmp(opt, "--reorder") == 0)
+        rn->imp.reorder = v;
+    else if (strcmp(opt, "--delay") == 0)
+        rn->imp.delay_us = (uint64_t)llround(v * 1000.0);
+    else
+        rn->imp.jitter_us = (uint64_t)llround(v * 1000.0);
+    return 1;
+}
+
 int realnet_option(struct realnet *rn, int argc, char **argv, int *i)
 {
     const char *opt = argv[*i];
@@ -73,13 +123,18 @@ int realnet_option(struct realnet *rn, int argc, char **argv, int *i)
     if (strcmp(opt, "--tun") != 0 && strcmp(opt, "--addr") != 0 &&
         strcmp(opt, "--peer-addr") != 0 && strcmp(opt, "--set") != 0 &&
         strcmp(opt, "--pcap") != 0 && strcmp(opt, "--stats-file") != 0 &&
-        strcmp(opt, "--control") != 0)
+        strcmp(opt, "--control") != 0 && strcmp(opt, "--loss") != 0 &&
+        strcmp(opt, "--duplicate") != 0 && strcmp(opt, "--reorder") != 0 &&
+        strcmp(opt, "--delay") != 0 && strcmp(opt, "--jitter") != 0 && strcmp(opt, "--seed") != 0)
         return 0;
     if (!val) {
         fprintf(stderr, "tcpwave %s: %s needs a value\n", rn->cmd, opt);
         return -1;
     }
     (*i)++;
+    err = impairment_option(rn, opt, val);
+    if (err)
+        return err;
     if (strcmp(opt, "--tun") == 0) {
         rn->tun_name = val;
     } else if (strcmp(opt, "--addr") == 0) {
@@ -157,6 +212,10 @@ int realnet_start(struct realnet *rn)
         fprintf(stderr, "tcpwave %s: %s\n", rn->cmd, err_text);
         return 1;
     }
+    rn->imp.reorder_delay_us = rn->imp.reorder > 0 ? IMP_REORDER_DELAY : 0;
+    /* Cannot fail: the values were checked when parsed. */
+    (void)tcpw_tun_set_impairment(rn->tun, TCPW_TUN_TO_STACK, &rn->imp, rn->imp_seed);
+    (void)tcpw_tun_set_impairment(rn->tun, TCPW_TUN_FROM_STACK, &rn->imp, rn->imp_seed + 1u);
     if (rn->pcap_path) {
         err = tcpw_pcap_open(rn->pcap_path, &rn->pcap);
         if (err) {
@@ -178,6 +237,12 @@ int realnet_start(struct realnet *rn)
         return 1;
     }
     return realnet_control_start(rn);
+}
+
+static bool realnet_impaired(const struct realnet *rn)
+{
+    return rn->imp.loss > 0 || rn->imp.duplicate > 0 || rn->imp.reorder > 0 ||
+           rn->imp.delay_us > 0 || rn->imp.jitter_us > 0;
 }
 
 uint64_t realnet_busy(const struct realnet *rn)
@@ -221,6 +286,21 @@ void realnet_report(const struct realnet *rn, FILE *f)
     fprintf(f, " drops=%" PRIu64 "\n", drops);
     fprintf(f, "tun %s: rx %" PRIu64 " packets, tx %" PRIu64 " packets, tx errors %" PRIu64 "\n",
             tcpw_tun_name(rn->tun), ts.rx_packets, ts.tx_packets, ts.tx_errors);
+    if (realnet_impaired(rn)) {
+        fprintf(f,
+                "impairment (seed %" PRIu64 "): loss %g duplicate %g reorder %g delay %" PRIu64
+                " us jitter %" PRIu64 " us\n",
+                rn->imp_seed, rn->imp.loss, rn->imp.duplicate, rn->imp.reorder, rn->imp.delay_us,
+                rn->imp.jitter_us);
+        for (int d = 0; d < TCPW_TUN_DIR_COUNT; d++) {
+            const struct tcpw_tun_impair_stats *is = &ts.impaired[d];
+            fprintf(f,
+                    "  %s: %" PRIu64 " packets, lost %" PRIu64 ", duplicated %" PRIu64
+                    ", reordered %" PRIu64 ", delayed %" PRIu64 ", overflow %" PRIu64 "\n",
+                    d == TCPW_TUN_TO_STACK ? "to stack  " : "from stack", is->packets, is->lost,
+                    is->duplicated, is->reordered, is->delayed, is->overflow);
+        }
+    }
     if (rn->pcap)
         fprintf(f, "pcap %s: %" PRIu64 " packets\n", rn->pcap_path, tcpw_pcap_count(rn->pcap));
     fflush(f);
@@ -245,6 +325,16 @@ void realnet_report(const struct realnet *rn, FILE *f)
     fprintf(sf,
             "tun.rx_packets=%" PRIu64 "\ntun.tx_packets=%" PRIu64 "\ntun.tx_errors=%" PRIu64 "\n",
             ts.rx_packets, ts.tx_packets, ts.tx_errors);
+    for (int d = 0; d < TCPW_TUN_DIR_COUNT; d++) {
+        const struct tcpw_tun_impair_stats *is = &ts.impaired[d];
+        const char *dn = d == TCPW_TUN_TO_STACK ? "to_stack" : "from_stack";
+        fprintf(sf,
+                "tun.%s.packets=%" PRIu64 "\ntun.%s.lost=%" PRIu64 "\ntun.%s.duplicated=%" PRIu64
+                "\ntun.%s.reordered=%" PRIu64 "\ntun.%s.delayed=%" PRIu64
+                "\ntun.%s.overflow=%" PRIu64 "\n",
+                dn, is->packets, dn, is->lost, dn, is->duplicated, dn, is->reordered, dn,
+                is->delayed, dn, is->overflow);
+    }
     if (fclose(sf) != 0)
         fprintf(stderr, "tcpwave %s: --stats-file %s: %s\n", rn->cmd, rn->stats_path,
                 strerror(errno));
@@ -309,6 +399,8 @@ static void serve_usage(FILE *f)
           "                     (--echo | --discard | --http)\n"
           "                     [--set name=value]... [--pcap FILE] [--stats-file FILE]\n"
           "                     [--max-conns N] [--duration SECONDS] [--control PATH]\n"
+          "                     [--loss P] [--duplicate P] [--reorder P] [--delay MS]\n"
+          "                     [--jitter MS] [--seed N]\n"
           "\n"
           "Creates TUN device NAME; the kernel's side gets address A (default: the .1 of\n"
           "B's subnet), the tcpwave stack answers at B and listens on port P.\n"
@@ -322,6 +414,10 @@ static void serve_usage(FILE *f)
           "  --stats-file F  write states and every counter as name=value lines\n"
           "  --control PATH  answer `tcpwave ss`/`stat` here (default\n"
           "                  /run/tcpwave/NAME.sock; `none`: no control socket)\n"
+          "  --loss P --duplicate P --reorder P   impair the TUN link both ways, each\n"
+          "                  packet lost / sent twice / held back 5 ms with probability P\n"
+          "  --delay MS --jitter MS   delay every packet MS (+ uniform 0..jitter)\n"
+          "  --seed N        seed of the impairment's generator (default 0)\n"
           "Ctrl-C closes the connections gracefully (at most 5 s); a second one aborts.\n"
           "At exit it prints the connection states and the key counters.\n",
           f);

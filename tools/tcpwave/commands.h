@@ -34,6 +34,10 @@ struct realnet {
     const char *stats_path;   /* --stats-file */
     const char *control_path; /* --control (NULL: /run/tcpwave/<tun>.sock; "none": off) */
     struct tcpw_config cfg;   /* --set */
+    /* --loss --duplicate --reorder --delay --jitter --seed: the TUN link's
+     * impairment, the same both ways (seeds seed and seed + 1). */
+    struct tcpw_impairment imp;
+    uint64_t imp_seed;
     struct tcpw_tun *tun;
     struct tcpw_pcap *pcap;
     struct tcpw_stack *stack;
