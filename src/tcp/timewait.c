@@ -5,7 +5,8 @@
  * the 2 MSL timeout." RFC 1337 §3 (TIME-WAIT assassination): a RST is
  * ignored when tcp_rfc1337 is set. RFC 6191 / RFC 9293 §3.10.7.4 note: a
  * SYN whose sequence number (or timestamp) is above the old incarnation's
- * may reopen the 4-tuple. RFC 7323 §5.4: re-ACKs carry our timestamp clock
+ * may reopen the 4-tuple. RFC 7323 §5.3 R1 (PAWS, as Linux applies it in
+ * TIME-WAIT). RFC 7323 §5.4: re-ACKs carry our timestamp clock
  * (ms + the per-address-pair offset) and TS.Recent.
  *
  * Invariants between calls: the record at `head` is live (tombstones at the
@@ -652,32 +653,88 @@ static void tw_send_ack(struct tcpw_stack *s, const struct tcpw_tw *tw)
     }
 }
 
+/* Linux's TCP_PAWS_MSL: a RST older than TS.Recent is still accepted once
+ * TS.Recent is this old (tcp_paws_reject()), the peer may have rebooted. */
+#define PAWS_RST_AGE_S 60u
+/* RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
+#define PAWS_IDLE_S (24u * 24u * 3600u)
+
+/* RFC 7323 §5.3 R1 in TIME-WAIT, as Linux's tcp_timewait_state_process()
+ * applies it (tcp_paws_reject()): with timestamps on the record and on the
+ * segment, a TSval older than TS.Recent marks an old duplicate. Not when
+ * TS.Recent is 0 (Linux: never set), older than 24 days (RFC 7323 §5.5),
+ * or, for a RST, older than 60 s. The record keeps the age of TS.Recent in
+ * seconds saturated at TW_TS_AGE_MAX when it (re)started; a saturated age is
+ * only a lower bound, so PAWS is not applied then rather than risk
+ * rejecting a peer whose clock may have moved on (in practice TS.Recent
+ * comes from the peer's FIN, moments before the record started). */
+static bool tw_paws_reject(const struct tcpw_stack *s, const struct tcpw_tw *tw,
+                           const struct tcpw_tcp *seg)
+{
+    uint32_t age;
+
+    if (!(tw->bits & TW_BITS_TS_OK) || !seg->opts.has_ts)
+        return false;
+    if ((int32_t)(seg->opts.ts_val - tw->ts_recent) >= 0 || tw->ts_recent == 0)
+        return false;
+    if ((tw->bits >> TW_BITS_AGE_SHIFT) >= TW_TS_AGE_MAX)
+        return false;
+    age = tcpw__tw_ts_recent_age_s(s, tw);
+    if (age >= PAWS_IDLE_S)
+        return false;
+    return !((seg->flags & TCPW_RST) && age >= PAWS_RST_AGE_S);
+}
+
 bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_packet *p)
 {
     const struct tcpw_tcp *seg = &p->l4.tcp;
+    bool paws = tw_paws_reject(s, tw, seg);
 
     /* RFC 9293 §3.10.7.4 second check, RFC 1337: with tcp_rfc1337 a RST
      * does not end TIME_WAIT (that would let an old duplicate "assassinate"
-     * it); without it (Linux's default) the record is removed. */
+     * it); without it (Linux's default) the record is removed. A RST that
+     * fails PAWS is an old duplicate: counted and dropped either way. */
     if (seg->flags & TCPW_RST) {
-        if (!s->cfg.tcp_rfc1337) {
+        if (paws)
+            tcpw__count(s, TCPW_CTR_PAWS_ESTAB);
+        else if (!s->cfg.tcp_rfc1337) {
             tcpw__count(s, TCPW_CTR_TW_KILLED);
             tcpw__tw_remove(s, tw);
         }
         return true;
     }
-    if ((seg->flags & TCPW_SYN) && !(seg->flags & TCPW_ACK)) {
-        /* RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN is acceptable when
-         * its sequence number is beyond the old RCV.NXT, or, with
-         * timestamps on both, its timestamp is newer than TS.Recent. */
-        bool newer = seq_gt(seg->seq, tw->rcv_nxt);
-        if ((tw->bits & TW_BITS_TS_OK) && seg->opts.has_ts)
-            newer = (int32_t)(seg->opts.ts_val - tw->ts_recent) > 0;
+    if ((seg->flags & TCPW_SYN) && !(seg->flags & TCPW_ACK) && !paws) {
+        /* RFC 9293 §3.10.7.4 note, RFC 6191, Linux's TCP_TW_SYN: a new SYN
+         * reopens the 4-tuple when it passes PAWS and its sequence number
+         * is beyond the old RCV.NXT or, with timestamps on both, its TSval
+         * is newer than TS.Recent. The record goes and the listener sees the
+         * SYN. Linux counts nothing here (TWRecycled is tcp_tw_reuse's). */
+        bool newer = seq_gt(seg->seq, tw->rcv_nxt) ||
+                     ((tw->bits & TW_BITS_TS_OK) && seg->opts.has_ts &&
+                      (int32_t)(seg->opts.ts_val - tw->ts_recent) > 0);
         if (newer) {
-            tcpw__count(s, TCPW_CTR_TW_RECYCLED);
+            struct tcpw_tcp_state *tcp = s->tcp;
+            const struct tcpw_tuple *u = &tw->tuple;
+            if (tcp->trace_fn)
+                tcp->trace_fn(tcp->trace_user, u->laddr, u->lport, u->raddr, u->rport,
+                              TCPW_TIME_WAIT, TCPW_CLOSED);
             tcpw__tw_remove(s, tw);
             return false;
         }
+        /* An old duplicate, or a new SYN we cannot tell from one: the old
+         * connection's ACK, <SEQ=SND.NXT><ACK=RCV.NXT>. Its receiver, if it
+         * is a new connection in SYN-SENT, answers with a RST (RFC 9293
+         * §3.10.7.3), which TIME-WAIT ignores (RFC 1337), and retries. Like
+         * Linux, an ACK-less SYN does not restart the 2MSL wait. */
+        tw_send_ack(s, tw);
+        return true;
+    }
+    if (paws) {
+        /* RFC 7323 §5.3 R1: an old duplicate (a SYN among them). Linux
+         * counts PAWSEstab (LINUX_MIB_PAWSESTABREJECTED), restarts the 2MSL
+         * wait and re-ACKs. */
+        tcpw__count(s, TCPW_CTR_PAWS_ESTAB);
+        tw = tcpw__tw_restart(s, tw);
         tw_send_ack(s, tw);
         return true;
     }

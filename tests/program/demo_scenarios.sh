@@ -27,7 +27,7 @@ run() {
 }
 
 n=$("$tw" demo --list | wc -l)
-[ "$n" -ge 17 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
+[ "$n" -ge 20 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
 
 run normal-close
 expect normal-close "FIN_WAIT_1   ---- FIN,ACK seq=6 ack=6"
@@ -105,10 +105,48 @@ expect icmp-unreachable "client: connection ended: icmp-error, error EHOSTUNREAC
 run tw-reuse
 expect tw-reuse "client: the 4-tuple is held in TIME_WAIT for 2MSL"
 expect tw-reuse "2.125000 SYN_SENT     ---- SYN seq=65544 ---"
-expect tw-reuse "= old SND.NXT + 65537, TWRecycled=1"
+expect tw-reuse "65537, TWRecycled=1"
 expect tw-reuse "server: recv() = 5 \"again\""
 expect tw-reuse "client counters: TcpActiveOpens=2 TcpExtTWRecycled=1"
 reject tw-reuse "EADDRNOTAVAIL"
+
+run tw-syn-newer
+expect tw-syn-newer "server: the 4-tuple is held in TIME_WAIT for 2MSL"
+expect tw-syn-newer "SYN_SENT     ---- SYN seq=281250 ---------------------> TIME_WAIT"
+expect tw-syn-newer "above it, so a new"
+expect tw-syn-newer "SYN_SENT     <------ SYN,ACK seq=281250 ack=281251 ---- SYN_RECEIVED"
+expect tw-syn-newer "6191), records left: 0"
+expect tw-syn-newer "server: recv() = 10 \"GET /again\""
+expect tw-syn-newer "server counters: TcpPassiveOpens=2"
+reject tw-syn-newer "TWRecycled"
+reject tw-syn-newer "RST"
+
+run tw-syn-older
+expect tw-syn-older "---------------------X TIME_WAIT"
+expect tw-syn-older "SYN_SENT     ---- SYN seq=0 --------------------------> TIME_WAIT"
+expect tw-syn-older "SYN_SENT     <-------------------- ACK seq=8 ack=7 ---- TIME_WAIT"
+expect tw-syn-older "SYN_SENT     ---- RST seq=7 --------------------------> TIME_WAIT"
+expect tw-syn-older "server: records left: 1, PAWSEstab=1"
+expect tw-syn-older "server counters: TcpPassiveOpens=1 TcpExtPAWSEstab=1"
+reject tw-syn-older "TcpPassiveOpens=2"
+reject tw-syn-older "SYN,ACK seq=0 ack=281251"
+
+run tw-overflow
+expect tw-overflow "server: connection ended: time-wait-overflow"
+expect tw-overflow "server: TIME_WAIT records: 1 (tcp_max_tw_buckets=1)"
+expect tw-overflow "TCPTimeWaitOverflow=1: the second close went without"
+expect tw-overflow "server counters: TcpPassiveOpens=2 TcpExtTCPTimeWaitOverflow=1"
+
+# Raw sequence numbers make the longest arrow texts (a leftward arrow once
+# overran its buffer): every scenario must still draw within 79 columns.
+for s in $("$tw" demo --list | cut -d' ' -f1); do
+  for mode in --absolute ""; do
+    if ! "$tw" demo $mode --scenario "$s" > "$out" 2>&1; then
+      echo "FAIL $mode $s: exit status"; fail=1
+    fi
+    if grep -qE '^.{80,}$' "$out"; then echo "FAIL $mode $s: a line over 79 columns"; fail=1; fi
+  done
+done
 
 # JSON: one object per line, the first a note, every line starts with {"time":
 "$tw" demo --format=json > "$out" || fail=1

@@ -269,7 +269,9 @@ static void test_transfers_survive_impairment(void)
     {
         uint64_t end_of_apps = tcpw_sim_now(w.sim);
         tcpw_sim_run_idle(w.sim, end_of_apps + 30ull * 60 * 1000000);
-        CHECK(tcpw_sim_now(w.sim) - end_of_apps >= 60ull * 1000000);
+        /* The last record may start up to one path delay (5 ms + 1 ms
+         * jitter) before the last application sees its connection end. */
+        CHECK(tcpw_sim_now(w.sim) - end_of_apps >= 60ull * 1000000 - 10000);
         printf("  everything closed %.1f s after the last application close\n",
                (double)(tcpw_sim_now(w.sim) - end_of_apps) / 1e6);
     }

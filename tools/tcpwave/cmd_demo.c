@@ -17,6 +17,7 @@
 #include "tcpwave/pcap.h"
 #include "tcpwave/sim.h"
 #include "tcpwave/socket.h"
+#include "tcpwave/timewait.h"
 #include "wire/wire.h"
 
 #define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
@@ -36,6 +37,10 @@ struct demo {
     uint32_t drop_from;
     uint8_t drop_flags;
     int drop_count;
+    /* The TSval of the client's first SYN (the old duplicate tw-syn-older
+     * replays), seen by the filter. */
+    uint32_t client_syn_tsval;
+    bool client_syn_seen;
 };
 
 /* The state of the one connection a demo host has, for the ladder. */
@@ -536,6 +541,175 @@ static int scenario_tw_reuse(struct demo *d)
     return 0;
 }
 
+/* Whether the server holds a TIME_WAIT record for client port `port`. */
+static bool server_holds(struct demo *d, uint16_t port)
+{
+    struct tcpw_tw_info info[4];
+    size_t n = 0;
+    tcpw_tw_list(d->server, info, 4, &n);
+    for (size_t i = 0; i < n; i++)
+        if (info[i].rport == port)
+            return true;
+    return false;
+}
+
+/* The HTTP pattern: the client sends a request, the server answers and
+ * closes first, the client closes after it. The server holds the 4-tuple in
+ * TIME_WAIT; the client, closing second, holds nothing. `old` is the
+ * client's connection as it was before its FIN; its port is old->lport. */
+static int server_closes_first(struct demo *d, struct tcpw_conn_info *old)
+{
+    int r = open_connection(d);
+    if (r)
+        return r;
+    app_send(d, "client", d->client, d->cfd, "GET /");
+    run_for(d, 10 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    app_send(d, "server", d->server, d->sfd, "200 OK");
+    app_close(d, "server", d->server, &d->sfd);
+    run_for(d, 100 * MS);
+    app_recv(d, "client", d->client, d->cfd);
+    app_recv(d, "client", d->client, d->cfd);
+    r = tcpw_conn_info(d->client, d->cfd, old);
+    if (r)
+        return r;
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 10 * MS);
+    if (server_holds(d, old->lport))
+        note(d, "server: TIME_WAIT record for 10.0.0.1:%u, RCV.NXT = client's old ISS + %" PRIu32,
+             (unsigned)old->lport, old->snd_nxt + 1u - old->iss);
+    return 0;
+}
+
+/* connect() from `port`, the port of the connection the server holds in
+ * TIME_WAIT. Returns connect()'s result (-EINPROGRESS) or an error. */
+static int reconnect_from(struct demo *d, uint16_t port)
+{
+    int r;
+    d->cfd = tcpw_socket(d->client);
+    r = d->cfd < 0 ? d->cfd : tcpw_bind(d->client, d->cfd, 0, port);
+    if (r)
+        return r;
+    note(d, "client: bind(%u), connect(10.0.0.2:80): the same 4-tuple", (unsigned)port);
+    return tcpw_connect(d->client, d->cfd, SERVER_ADDR, SERVER_PORT);
+}
+
+/* RFC 9293 §3.10.7.4 note, RFC 6191: the server holds TIME_WAIT; the client
+ * reconnects from the same port 1 s later. Its ISN (RFC 6528's clock moved
+ * on) is above the record's RCV.NXT and its TSval newer: the SYN is
+ * accepted, the record goes, the listener answers. */
+static int scenario_tw_syn_newer(struct demo *d)
+{
+    struct tcpw_conn_info old, now;
+    uint32_t old_rcv_nxt;
+    int r = server_closes_first(d, &old);
+
+    if (r)
+        return r;
+    old_rcv_nxt = old.snd_nxt + 1u;
+    run_for(d, 1 * SEC);
+    r = reconnect_from(d, old.lport);
+    if (r != -EINPROGRESS)
+        return r < 0 ? r : -EPROTO;
+    r = tcpw_conn_info(d->client, d->cfd, &now);
+    if (r)
+        return r;
+    note(d, "client: new ISN = old RCV.NXT + %" PRIu32 ": above it, so a new connection",
+         now.iss - old_rcv_nxt);
+    run_for(d, 5 * MS);
+    d->sfd = tcpw_accept(d->server, d->lfd, NULL, NULL);
+    if (d->sfd < 0)
+        return d->sfd;
+    note(d,
+         "server: accept() -> connection; the SYN ended TIME_WAIT (RFC 6191), records left: "
+         "%" PRIu64,
+         tcpw_tw_count(d->server));
+    app_send(d, "client", d->client, d->cfd, "GET /again");
+    run_for(d, 10 * MS);
+    app_recv(d, "server", d->server, d->sfd);
+    return 0;
+}
+
+/* An old duplicate SYN meets TIME_WAIT: the first connection's SYN (its ISN,
+ * its TSval) arrives again while the client, whose own new SYN was lost,
+ * waits in SYN_SENT. The record answers with the old connection's ACK
+ * (<SEQ=SND.NXT><ACK=RCV.NXT>); the SYN's TSval is older than TS.Recent, so
+ * it is counted PAWSEstab as Linux counts it. The client finds that ACK
+ * unacceptable and resets it (RFC 9293 §3.10.7.3); TIME_WAIT ignores the RST
+ * (RFC 1337) and stays. The client would retry after its SYN timeout. */
+static int scenario_tw_syn_older(struct demo *d)
+{
+    struct tcpw_conn_info old;
+    struct tcpw_tcp_out out = {0};
+    uint8_t buf[TCPW_IPV4_HDR_MIN + TCPW_TCP_HDR_MIN + 40];
+    size_t len;
+    int r = server_closes_first(d, &old);
+
+    if (r)
+        return r;
+    if (!d->client_syn_seen)
+        return -EPROTO;
+    run_for(d, 1 * SEC);
+    note(d, "the network will lose the client's next SYN");
+    d->drop_from = CLIENT_ADDR;
+    d->drop_flags = TCPW_SYN;
+    d->drop_count = 1;
+    r = reconnect_from(d, old.lport);
+    if (r != -EINPROGRESS)
+        return r < 0 ? r : -EPROTO;
+    run_for(d, 1 * MS);
+    out.src = CLIENT_ADDR;
+    out.dst = SERVER_ADDR;
+    out.sport = old.lport;
+    out.dport = SERVER_PORT;
+    out.seq = old.iss;
+    out.flags = TCPW_SYN;
+    out.wnd = 65535;
+    out.ttl = 64;
+    out.df = true;
+    out.opts.has_mss = true;
+    out.opts.mss = 1460;
+    out.opts.has_ts = true;
+    out.opts.ts_val = d->client_syn_tsval;
+    len = tcpw_tcp_build(buf, sizeof(buf), &out);
+    if (!len)
+        return -EPROTO;
+    note(d,
+         "an old duplicate of the first SYN arrives: ISN = old ISS, TSval = %" PRIu32
+         " (older than TS.Recent)",
+         out.opts.ts_val);
+    r = tcpw_sim_inject(d->sim, CLIENT_ADDR, buf, len);
+    if (r)
+        return r;
+    run_for(d, 10 * MS);
+    note(d, "server: TIME_WAIT re-sent the old ACK; the client's RST was ignored (RFC 1337)");
+    note(d, "server: records left: %" PRIu64 ", PAWSEstab=%" PRIu64, tcpw_tw_count(d->server),
+         tcpw_stack_counter(d->server, TCPW_CTR_PAWS_ESTAB));
+    note(d, "the client retries after its SYN timeout with its own, newer ISN");
+    return 0;
+}
+
+/* tcp_max_tw_buckets=1 on the server: it closes two connections first. The
+ * first takes the one TIME_WAIT slot; the second is closed without TIME_WAIT
+ * (Linux: "time wait bucket table overflow"), counted TCPTimeWaitOverflow. */
+static int scenario_tw_overflow(struct demo *d)
+{
+    struct tcpw_conn_info old;
+    for (int i = 0; i < 2; i++) {
+        int r;
+        /* Each connection's numbers relative to its own ISNs. */
+        d->ladder.isn_left_known = d->ladder.isn_right_known = false;
+        r = server_closes_first(d, &old);
+        if (r)
+            return r;
+        note(d, "server: TIME_WAIT records: %" PRIu64 " (tcp_max_tw_buckets=1)",
+             tcpw_tw_count(d->server));
+    }
+    note(d, "server: TCPTimeWaitOverflow=%" PRIu64 ": the second close went without TIME_WAIT",
+         tcpw_stack_counter(d->server, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW));
+    return 0;
+}
+
 struct scenario {
     const char *name;
     const char *help;
@@ -543,42 +717,51 @@ struct scenario {
     bool skip_time_wait; /* the client runs with the test-only tcp_tw_skip_for_test */
     /* A "name=value" the client's config gets on top of --set, or NULL. */
     const char *client_set;
+    /* The same for the server's config, or NULL. */
+    const char *server_set;
 };
 
 static const struct scenario scenarios[] = {
     {"normal-close", "client closes first: FIN, ACK, FIN, ACK; TIME_WAIT on the client",
-     scenario_normal_close, false, NULL},
+     scenario_normal_close, false, NULL, NULL},
     {"server-closes-first", "server closes first: TIME_WAIT moves to the server",
-     scenario_server_closes_first, false, NULL},
+     scenario_server_closes_first, false, NULL, NULL},
     {"simultaneous-close", "both close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT on both",
-     scenario_simultaneous_close, false, NULL},
+     scenario_simultaneous_close, false, NULL, NULL},
     {"fin-ack-together", "the peer's FIN carries the ACK: FIN_WAIT_1 -> TIME_WAIT",
-     scenario_fin_ack_together, false, NULL},
+     scenario_fin_ack_together, false, NULL, NULL},
     {"half-close", "shutdown(SHUT_WR): the peer keeps sending until its own FIN",
-     scenario_half_close, false, NULL},
+     scenario_half_close, false, NULL, NULL},
     {"lost-last-ack", "the last ACK is lost; TIME_WAIT re-ACKs the retransmitted FIN",
-     scenario_lost_last_ack, false, NULL},
+     scenario_lost_last_ack, false, NULL, NULL},
     {"lost-last-ack-without-timewait", "the same with TIME_WAIT skipped: the FIN meets a RST",
-     scenario_lost_last_ack_without_timewait, true, NULL},
+     scenario_lost_last_ack_without_timewait, true, NULL, NULL},
     {"close-with-unread-data", "close() with unread data sends RST, not FIN",
-     scenario_close_with_unread_data, false, NULL},
-    {"refused", "connect() to a closed port: RST, ECONNREFUSED", scenario_refused, false, NULL},
+     scenario_close_with_unread_data, false, NULL, NULL},
+    {"refused", "connect() to a closed port: RST, ECONNREFUSED", scenario_refused, false, NULL,
+     NULL},
     {"linger-abort", "SO_LINGER {1,0}: close() sends RST, discarding queued data",
-     scenario_linger_abort, false, NULL},
+     scenario_linger_abort, false, NULL, NULL},
     {"linger-timeout", "SO_LINGER {1,3} against a silent peer: RST after 3 s",
-     scenario_linger_timeout, false, NULL},
+     scenario_linger_timeout, false, NULL, NULL},
     {"peer-crash", "the peer vanishes mid-transfer: backoff, ETIMEDOUT after 924.6 s",
-     scenario_peer_crash, false, NULL},
+     scenario_peer_crash, false, NULL, NULL},
     {"keepalive-dead-peer", "an idle connection to a crashed peer: keepalive finds it dead",
-     scenario_keepalive_dead_peer, false, NULL},
+     scenario_keepalive_dead_peer, false, NULL, NULL},
     {"peer-reboot", "the peer rebooted: our next segment gets RST, ECONNRESET",
-     scenario_peer_reboot, false, NULL},
+     scenario_peer_reboot, false, NULL, NULL},
     {"orphan-fin-timeout", "an orphan in FIN_WAIT_2 is reaped after tcp_fin_timeout",
-     scenario_orphan_fin_timeout, false, NULL},
+     scenario_orphan_fin_timeout, false, NULL, NULL},
     {"icmp-unreachable", "connect() to an unreachable host: ICMP, EHOSTUNREACH",
-     scenario_icmp_unreachable, false, NULL},
+     scenario_icmp_unreachable, false, NULL, NULL},
     {"tw-reuse", "tcp_tw_reuse=1: a new connect() from the same port takes TIME_WAIT over",
-     scenario_tw_reuse, false, "tcp_tw_reuse=1"},
+     scenario_tw_reuse, false, "tcp_tw_reuse=1", NULL},
+    {"tw-syn-newer", "server in TIME_WAIT: the client reconnects from the same port, accepted",
+     scenario_tw_syn_newer, false, NULL, NULL},
+    {"tw-syn-older", "server in TIME_WAIT: an old duplicate SYN gets the old ACK, the client RST",
+     scenario_tw_syn_older, false, NULL, NULL},
+    {"tw-overflow", "tcp_max_tw_buckets=1: the server's second close goes without TIME_WAIT",
+     scenario_tw_overflow, false, NULL, "tcp_max_tw_buckets=1"},
 };
 #define SCENARIO_COUNT (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -587,9 +770,14 @@ static bool drop_filter(void *user, uint32_t from, const uint8_t *pkt, size_t le
     struct demo *d = user;
     struct tcpw_packet p;
     (void)now;
-    if (d->drop_count <= 0 || from != d->drop_from)
-        return false;
     if (tcpw_packet_parse(pkt, len, &p) != TCPW_DROP_NONE || p.ip.proto != TCPW_IP_PROTO_TCP)
+        return false;
+    if (from == CLIENT_ADDR && p.l4.tcp.flags == TCPW_SYN && p.l4.tcp.opts.has_ts &&
+        !d->client_syn_seen) {
+        d->client_syn_tsval = p.l4.tcp.opts.ts_val;
+        d->client_syn_seen = true;
+    }
+    if (d->drop_count <= 0 || from != d->drop_from)
         return false;
     if (p.l4.tcp.flags != d->drop_flags || p.l4.tcp.payload_len)
         return false;
@@ -609,19 +797,32 @@ static void usage(FILE *f)
 
 static void print_counters(FILE *out, const struct tcpw_stack *s, const char *who)
 {
-    fprintf(out, "%s counters:", who);
+    static const enum tcpw_counter shown[] = {
+        TCPW_CTR_TCP_ACTIVE_OPENS,    TCPW_CTR_TCP_PASSIVE_OPENS,    TCPW_CTR_TCP_OUT_RSTS,
+        TCPW_CTR_TCP_RETRANS_SEGS,    TCPW_CTR_TW,                   TCPW_CTR_TW_RECYCLED,
+        TCPW_CTR_TCP_TIME_WAIT_OVERFLOW, TCPW_CTR_PAWS_ESTAB,        TCPW_CTR_TCP_ABORT_ON_CLOSE,
+        TCPW_CTR_TCP_ABORT_ON_DATA,   TCPW_CTR_TCP_ESTAB_RESETS,     TCPW_CTR_TCP_ATTEMPT_FAILS,
+        TCPW_CTR_TCP_ABORT_ON_LINGER, TCPW_CTR_TCP_ABORT_ON_TIMEOUT, TCPW_CTR_TCP_ABORT_ON_MEMORY,
+        TCPW_CTR_TCP_TIMEOUTS,
+    };
+    size_t col = (size_t)fprintf(out, "%s counters:", who);
+
+    /* In counter order, wrapped to 79 columns. */
     for (int c = 0; c < TCPW_CTR_COUNT; c++) {
-        static const enum tcpw_counter shown[] = {
-            TCPW_CTR_TCP_ACTIVE_OPENS, TCPW_CTR_TCP_PASSIVE_OPENS, TCPW_CTR_TCP_OUT_RSTS,
-            TCPW_CTR_TCP_RETRANS_SEGS, TCPW_CTR_TW, TCPW_CTR_TCP_ABORT_ON_CLOSE,
-            TCPW_CTR_TCP_ABORT_ON_DATA, TCPW_CTR_TCP_ESTAB_RESETS, TCPW_CTR_TCP_ATTEMPT_FAILS,
-            TCPW_CTR_TCP_ABORT_ON_LINGER, TCPW_CTR_TCP_ABORT_ON_TIMEOUT,
-            TCPW_CTR_TCP_ABORT_ON_MEMORY, TCPW_CTR_TCP_TIMEOUTS, TCPW_CTR_TW_RECYCLED,
-        };
         for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
             uint64_t v = tcpw_stack_counter(s, (enum tcpw_counter)c);
-            if (shown[k] == (enum tcpw_counter)c && v)
-                fprintf(out, " %s=%" PRIu64, tcpw_counter_name((enum tcpw_counter)c), v);
+            char item[80];
+            int n;
+            if (shown[k] != (enum tcpw_counter)c || !v)
+                continue;
+            n = snprintf(item, sizeof(item), " %s=%" PRIu64, tcpw_counter_name((enum tcpw_counter)c),
+                         v);
+            if (col + (size_t)n > 79) {
+                fputs("\n   ", out);
+                col = 3;
+            }
+            fputs(item, out);
+            col += (size_t)n;
         }
     }
     fputc('\n', out);
@@ -710,6 +911,12 @@ int cmd_demo(int argc, char **argv)
                 sc->client_set);
         return 2;
     }
+    if (sc->server_set && (tcpw_config_set_assignment(&d.server_cfg, sc->server_set) != 0 ||
+                           tcpw_config_validate(&d.server_cfg) != 0)) {
+        fprintf(stderr, "tcpwave demo: the scenario's %s does not fit the --set values\n",
+                sc->server_set);
+        return 2;
+    }
 
     err = tcpw_sim_create(seed, &d.sim);
     if (!err)
@@ -743,7 +950,7 @@ int cmd_demo(int argc, char **argv)
     d.ladder.state_user = &d;
     tcpw_sim_set_observer(d.sim, ladder_observe, &d.ladder);
     if (format == LADDER_TEXT)
-        printf("scenario %s: %s\n\n", sc->name, sc->help);
+        printf("scenario %s:\n  %s\n\n", sc->name, sc->help);
     ladder_begin(&d.ladder);
     err = sc->run(&d);
     if (err) {

@@ -118,8 +118,10 @@ static void draw_arrow(char *out, const char *text, bool rightward, bool lost)
 {
     size_t tl = strlen(text), i = 0, dashes, left, right;
 
-    if (tl > ARROW_W - 6)
-        tl = ARROW_W - 6;
+    /* Leave at least 6 dashes (4 on the tail side, 2 at the head) so both
+     * runs below stay positive: a longer text is cut. */
+    if (tl > ARROW_W - 9)
+        tl = ARROW_W - 9;
     dashes = ARROW_W - tl - 3; /* two spaces around the text, one head */
     left = rightward ? 4 : dashes - 4;
     right = dashes - left;
@@ -321,7 +323,26 @@ void ladder_note(struct ladder *l, uint64_t now, const char *text)
         fprintf(l->out, "\",\"state_left\":\"%s\",\"state_right\":\"%s\"}\n",
                 state_of(l, l->left_addr), state_of(l, l->right_addr));
     } else {
-        fprintf(l->out, "%*s   # %s\n", TIME_W, t, text);
+        /* Wrapped at word boundaries so every line fits 79 columns. */
+        const size_t width = 79 - TIME_W - 5;
+        const char *p = text;
+        bool first = true;
+        while (*p) {
+            size_t n = strlen(p), cut = n;
+            if (n > width) {
+                cut = width;
+                while (cut > 0 && p[cut] != ' ')
+                    cut--;
+                if (cut == 0)
+                    cut = width;
+            }
+            fprintf(l->out, "%*s   %s %.*s\n", TIME_W, first ? t : "", first ? "#" : " ",
+                    (int)cut, p);
+            p += cut;
+            while (*p == ' ')
+                p++;
+            first = false;
+        }
     }
 }
 
