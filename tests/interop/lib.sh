@@ -26,7 +26,7 @@ WORK=$(mktemp -d "/tmp/${TEST_NAME}.XXXXXX")
 BG_PIDS=()
 
 cleanup() {
-  local p
+  local rc=$? p
   for p in "${BG_PIDS[@]}"; do
     kill -TERM "$p" 2>/dev/null
   done
@@ -38,7 +38,35 @@ cleanup() {
     wait "$p" 2>/dev/null
   done
   ip netns del "$NS" 2>/dev/null
+  # On failure (not SKIP) keep tcpwave's captures (see pcap_opt).
+  if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+    save_pcaps
+  fi
   rm -rf "$WORK"
+}
+
+# pcap_opt NAME: the options that make a tcpwave run capture its TUN traffic
+# to $WORK/NAME.pcap, e.g. "$TW" serve ... $(pcap_opt serve1). On success the
+# captures go with $WORK; when the test fails, cleanup copies them to
+# ${TCPW_BUILD_DIR}/interop-artifacts/<test>.pcap (<test>.NAME.pcap when the
+# test made several) and prints the paths, for tshark/Wireshark.
+pcap_opt() {
+  printf '%s\n' --pcap "$WORK/$1.pcap"
+}
+
+save_pcaps() {
+  local dir=$TCPW_BUILD_DIR/interop-artifacts f dst
+  local pcaps=("$WORK"/*.pcap)
+  [ -f "${pcaps[0]}" ] || return 0
+  mkdir -p "$dir" || return 0
+  for f in "${pcaps[@]}"; do
+    if [ "${#pcaps[@]}" = 1 ]; then
+      dst=$dir/$TEST_NAME.pcap
+    else
+      dst=$dir/$TEST_NAME.$(basename "$f")
+    fi
+    cp -- "$f" "$dst" && echo "# capture kept: $dst"
+  done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -33,7 +33,7 @@ for i in range(int(sys.argv[1])):
 print("3 responses ok", flush=True)
 PY
 
-bg serve "$TW" serve --tun "$TUN" --addr 10.88.0.2/24 --port 80 --http
+bg serve "$TW" serve $(pcap_opt serve) --tun "$TUN" --addr 10.88.0.2/24 --port 80 --http
 srv=$BG_PID
 wait_line serve "listening on 10.88.0.2:80"
 grep -qF "control socket $CTL" "$WORK/serve.log" || fail "serve did not announce $CTL"

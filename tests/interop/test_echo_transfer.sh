@@ -32,7 +32,7 @@ print("sha256 back", hashlib.sha256(got).hexdigest())
 sys.exit(0 if got == data else "the echo differs")
 PY
 
-bg serve "$TW" serve --tun tw0 --addr 10.88.0.2/24 --port 7 --echo --max-conns 1 \
+bg serve "$TW" serve $(pcap_opt serve) --tun tw0 --addr 10.88.0.2/24 --port 7 --echo --max-conns 1 \
   --stats-file "$WORK/serve.stats"
 srv=$BG_PID
 wait_line serve "listening on 10.88.0.2:7"

@@ -35,6 +35,16 @@ SIZE=10485760
 head -c $SIZE /dev/urandom >"$WORK/data"
 want=$(sha256sum "$WORK/data" | cut -d' ' -f1)
 kernel_rsts() { in_ns awk '/^Tcp:/ { if (h) print $15; else h = 1 }' /proc/net/snmp; }
+# The connections must end without a reset or an abort. A stray RST may
+# still go out afterwards: with 1% duplication a duplicated last ACK can
+# arrive after its connection is gone, and RFC 9293 §3.10.7.1 (and Linux)
+# answer it with RST; that is no failure of the close, so RSTs are bounded
+# (at most 2 per side), not forbidden.
+rsts_at_most() { # FILE MAX
+  local n
+  n=$(sed -n 's/^TcpOutRsts=//p' "$1")
+  [ "${n:-0}" -le "$2" ] || fail "$1: TcpOutRsts=$n"
+}
 nft_dropped() { in_ns nft list chain inet twimp out | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 now() { date +%s.%N; }
 secs() { python3 -c "print(round($2 - $1, 2))"; }
@@ -76,7 +86,7 @@ print("sent", len(data), "received", len(got))
 print("sha256 back", hashlib.sha256(got).hexdigest())
 sys.exit(0 if got == data else "the echo differs")
 PY
-bg serve "$TW" serve --tun tw0 --addr 10.88.0.2/24 --port 7 --echo --max-conns 1 \
+bg serve "$TW" serve $(pcap_opt serve) --tun tw0 --addr 10.88.0.2/24 --port 7 --echo --max-conns 1 \
   --stats-file "$WORK/serve.stats" --control none "${IMP[@]}"
 srv=$BG_PID
 wait_line serve "listening on 10.88.0.2:7"
@@ -89,17 +99,18 @@ grep -qx "sha256 back $want" "$WORK/client.log" || fail "echo sha256"
 wait_exit "$srv" 15
 [ "$EXIT_STATUS" = 0 ] || fail "tcpwave serve exited $EXIT_STATUS"
 grep -q "$SIZE bytes in, $SIZE bytes out" "$WORK/serve.log" || fail "tcpwave's byte counts"
-for c in TcpOutRsts TcpEstabResets TcpExtTCPAbortOnClose TcpExtTCPAbortOnData \
+for c in TcpEstabResets TcpExtTCPAbortOnClose TcpExtTCPAbortOnData \
   TcpExtTCPAbortOnTimeout TIME_WAIT LAST_ACK; do
   stat_is "$WORK/serve.stats" "$c" 0
 done
+rsts_at_most "$WORK/serve.stats" 2
 imp_nonzero "$WORK/serve.stats"
 lport=$(awk '/^local_port/ {print $2}' "$WORK/client.log")
 [ "$(kernel_tw "dport = :7 and sport = :$lport")" = 1 ] ||
   fail "kernel has no TIME_WAIT for $lport -> 7: $(in_ns ss -tan)"
-[ "$(kernel_rsts)" = 0 ] || fail "the kernel sent $(kernel_rsts) RST(s)"
+[ "$(kernel_rsts)" -le 2 ] || fail "the kernel sent $(kernel_rsts) RST(s)"
 drops1=$(nft_dropped)
-ok "10 MiB echoed intact in $(secs "$start" "$end") s; retransmitted $(sed -n 's/^TcpRetransSegs=//p' "$WORK/serve.stats") segments; nft dropped $drops1 kernel packets; clean close (kernel TIME_WAIT, no RST)"
+ok "10 MiB echoed intact in $(secs "$start" "$end") s; retransmitted $(sed -n 's/^TcpRetransSegs=//p' "$WORK/serve.stats") segments; nft dropped $drops1 kernel packets; clean close (kernel TIME_WAIT, no reset of the connection)"
 grep -A2 '^impairment' "$WORK/serve.log"
 
 # --- 2. tcpwave -> kernel sink ----------------------------------------------
@@ -126,7 +137,7 @@ bg sink python3 "$WORK/sink.py" "$WORK/got"
 sink=$BG_PID
 wait_line sink ready
 start=$(now)
-in_ns "$TW" connect --tun tw0 --addr 10.88.0.2/24 --to 10.88.0.1:9001 --send "$WORK/data" \
+in_ns "$TW" connect $(pcap_opt connect) --tun tw0 --addr 10.88.0.2/24 --to 10.88.0.1:9001 --send "$WORK/data" \
   --close normal --timeout 60 --control none --stats-file "$WORK/connect.stats" "${IMP[@]}" \
   >"$WORK/connect.log" 2>&1 || fail "tcpwave connect exited $?"
 end=$(now)
@@ -136,16 +147,17 @@ got=$(sha256sum "$WORK/got" | cut -d' ' -f1)
 [ "$got" = "$want" ] || fail "the kernel received $(stat -c %s "$WORK/got") bytes, sha256 $got"
 grep -q "1 connection(s) completed, 0 failed; $SIZE bytes sent" "$WORK/connect.log" ||
   fail "tcpwave connect's summary"
-for c in TcpOutRsts TcpEstabResets TcpExtTCPAbortOnClose TcpExtTCPAbortOnData \
+for c in TcpEstabResets TcpExtTCPAbortOnClose TcpExtTCPAbortOnData \
   TcpExtTCPAbortOnTimeout TcpAttemptFails; do
   stat_is "$WORK/connect.stats" "$c" 0
 done
+rsts_at_most "$WORK/connect.stats" 2
 stat_is "$WORK/connect.stats" TIME_WAIT 1
 imp_nonzero "$WORK/connect.stats"
-[ "$(kernel_rsts)" = 0 ] || fail "the kernel sent $(kernel_rsts) RST(s)"
+[ "$(kernel_rsts)" -le 4 ] || fail "the kernel sent $(kernel_rsts) RST(s)"
 [ "$(kernel_tw "sport = :9001")" = 0 ] || fail "the kernel holds a TIME_WAIT: $(in_ns ss -tan)"
 drops2=$(($(nft_dropped) - drops1))
 [ "$drops1" -gt 0 ] && [ "$drops2" -gt 0 ] || fail "nft dropped nothing ($drops1, $drops2)"
-ok "10 MiB sent intact in $(secs "$start" "$end") s; retransmitted $(sed -n 's/^TcpRetransSegs=//p' "$WORK/connect.stats") segments; nft dropped $drops2 kernel packets; clean close (TIME_WAIT in tcpwave, no RST)"
+ok "10 MiB sent intact in $(secs "$start" "$end") s; retransmitted $(sed -n 's/^TcpRetransSegs=//p' "$WORK/connect.stats") segments; nft dropped $drops2 kernel packets; clean close (TIME_WAIT in tcpwave, no reset of the connection)"
 grep -A2 '^impairment' "$WORK/connect.log"
 grep '^states:\|^counters:' "$WORK/connect.log"

@@ -61,7 +61,7 @@ s.close()
 PY
 
 # --- 1. Connection: close -> tcpwave closes first -------------------------
-bg serve1 "$TW" serve --tun tw0 --addr 10.88.0.2/24 --port 80 --http --max-conns 1 \
+bg serve1 "$TW" serve $(pcap_opt serve1) --tun tw0 --addr 10.88.0.2/24 --port 80 --http --max-conns 1 \
   --stats-file "$WORK/serve1.stats"
 srv=$BG_PID
 wait_line serve1 "listening on 10.88.0.2:80"
@@ -79,7 +79,7 @@ ok "Connection: close: 200 OK, tcpwave closed first and holds the TIME_WAIT"
 ok "the kernel client (second to close) ends with no socket and no TIME_WAIT"
 
 # --- 2. keep-alive, client closes first -> the kernel holds TIME_WAIT -----
-bg serve2 "$TW" serve --tun tw0 --addr 10.88.0.2/24 --port 81 --http --max-conns 1 \
+bg serve2 "$TW" serve $(pcap_opt serve2) --tun tw0 --addr 10.88.0.2/24 --port 81 --http --max-conns 1 \
   --stats-file "$WORK/serve2.stats"
 srv=$BG_PID
 wait_line serve2 "listening on 10.88.0.2:81"
@@ -98,7 +98,7 @@ ok "keep-alive: two requests, client closed first: TIME_WAIT in the kernel, none
 
 # --- 3. curl, as in docs/real-network.md ---------------------------------
 if command -v curl >/dev/null 2>&1; then
-  bg serve3 "$TW" serve --tun tw0 --addr 10.88.0.2/24 --port 80 --http --max-conns 1
+  bg serve3 "$TW" serve $(pcap_opt serve3) --tun tw0 --addr 10.88.0.2/24 --port 80 --http --max-conns 1
   srv=$BG_PID
   wait_line serve3 "listening on 10.88.0.2:80"
   body=$(in_ns curl -sS --max-time 5 http://10.88.0.2/) || fail "curl failed"
@@ -121,7 +121,7 @@ assert s.recv(1) == b"", "expected the server's FIN"   # sent when tcpwave gets 
 print("FIN after %.2f s" % (time.monotonic() - t), flush=True)
 s.close()
 PY
-bg serve4 "$TW" serve --tun tw0 --addr 10.88.0.2/24 --port 80 --http --stats-file "$WORK/serve4.stats"
+bg serve4 "$TW" serve $(pcap_opt serve4) --tun tw0 --addr 10.88.0.2/24 --port 80 --http --stats-file "$WORK/serve4.stats"
 srv=$BG_PID
 wait_line serve4 "listening on 10.88.0.2:80"
 bg idle python3 "$WORK/idle.py"
@@ -143,7 +143,7 @@ ok "SIGINT: tcpwave sent FIN on the open connection, finished the close (no retr
 # --- 5. TIME_WAIT ends after 2MSL of real time ------------------------------
 # tcp_msl=1: the TIME_WAIT lasts 2 s of CLOCK_MONOTONIC; the loop must wake
 # for the timer with no packet arriving.
-bg serve5 "$TW" serve --tun tw0 --addr 10.88.0.2/24 --port 80 --http --set tcp_msl=1 \
+bg serve5 "$TW" serve $(pcap_opt serve5) --tun tw0 --addr 10.88.0.2/24 --port 80 --http --set tcp_msl=1 \
   --duration 3 --stats-file "$WORK/serve5.stats"
 srv=$BG_PID
 wait_line serve5 "listening on 10.88.0.2:80"

@@ -63,7 +63,7 @@ want=$(sha256sum "$WORK/data" | cut -d' ' -f1)
 client() { # name, args...: runs tcpwave connect in the namespace
   local name=$1
   shift
-  in_ns "$TW" connect --tun tw0 --addr 10.88.0.2/24 --stats-file "$WORK/$name.stats" "$@" \
+  in_ns "$TW" connect $(pcap_opt "$name") --tun tw0 --addr 10.88.0.2/24 --stats-file "$WORK/$name.stats" "$@" \
     >"$WORK/$name.log" 2>&1 || fail "tcpwave connect ($name) exited $?"
   cat "$WORK/$name.log"
 }

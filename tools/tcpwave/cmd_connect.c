@@ -40,6 +40,7 @@ struct client {
     size_t file_len;
     long requests; /* 0: --send or a bare connect */
     bool keep_alive;
+    int ka[3]; /* --keepalive IDLE,INTVL,CNT; ka[0] == 0: off */
     enum close_how close_how;
     uint64_t timeout_us, start, final_by;
     FILE *out;
@@ -66,6 +67,7 @@ static void connect_usage(FILE *f)
     fputs("usage: tcpwave connect --tun NAME --addr B/PREFIX [--peer-addr A] --to HOST:PORT\n"
           "                       [--send FILE | --requests N [--keep-alive]] [--out FILE]\n"
           "                       [--close normal|shutdown|linger0] [--timeout SECONDS]\n"
+          "                       [--keepalive IDLE,INTVL,CNT]\n"
           "                       [--set name=value]... [--pcap FILE] [--stats-file FILE]\n"
           "                       [--control PATH] [--loss P] [--duplicate P] [--reorder P]\n"
           "                       [--delay MS] [--jitter MS] [--seed N]\n"
@@ -80,6 +82,8 @@ static void connect_usage(FILE *f)
           "          shutdown  shutdown(SHUT_WR), read until the peer's FIN, then close()\n"
           "          linger0   SO_LINGER {1, 0} then close(): an abortive close (RST)\n"
           "  --timeout S     give up after S seconds in all (default 30)\n"
+          "  --keepalive IDLE,INTVL,CNT   SO_KEEPALIVE on each connection with\n"
+          "                  TCP_KEEPIDLE/TCP_KEEPINTVL (seconds) and TCP_KEEPCNT\n"
           "  --control PATH  answer `tcpwave ss`/`stat` here (default\n"
           "                  /run/tcpwave/NAME.sock; `none`: no control socket)\n"
           "  --loss P --duplicate P --reorder P   impair the TUN link both ways, each\n"
@@ -281,8 +285,13 @@ static void finish_conn(struct client *cl)
 
 static void fail_conn(struct client *cl, const char *what, int err)
 {
-    fprintf(stderr, "tcpwave connect: connection %ld: %s: %s\n", cl->opened, what,
-            tcpw_strerror(err));
+    int reason = TCPW_REASON_NONE;
+    size_t len = sizeof(reason);
+
+    if (cl->fd >= 0)
+        tcpw_getsockopt(cl->rn.stack, cl->fd, TCPW_SO_CLOSE_REASON, &reason, &len);
+    fprintf(stderr, "tcpwave connect: connection %ld: %s: %s (reason %s)\n", cl->opened, what,
+            tcpw_strerror(err), tcpw_close_reason_name((enum tcpw_close_reason)reason));
     cl->failed++;
     if (cl->fd >= 0)
         tcpw_close(cl->rn.stack, cl->fd);
@@ -308,6 +317,17 @@ static void start_conn(struct client *cl, uint64_t now)
     if (cl->fd < 0) {
         fail_conn(cl, "socket", cl->fd);
         return;
+    }
+    if (cl->ka[0]) {
+        static const int opts[3] = {TCPW_TCP_KEEPIDLE, TCPW_TCP_KEEPINTVL, TCPW_TCP_KEEPCNT};
+        int on = 1;
+        err = tcpw_setsockopt(s, cl->fd, TCPW_SO_KEEPALIVE, &on, sizeof(on));
+        for (int k = 0; k < 3 && !err; k++)
+            err = tcpw_setsockopt(s, cl->fd, opts[k], &cl->ka[k], sizeof(cl->ka[k]));
+        if (err) {
+            fail_conn(cl, "setsockopt (keepalive)", err);
+            return;
+        }
     }
     err = tcpw_connect(s, cl->fd, cl->to_addr, cl->to_port);
     if (err != -EINPROGRESS && err != 0) {
@@ -463,6 +483,13 @@ int cmd_connect(int argc, char **argv)
             cl.out_path = argv[++i];
         } else if (strcmp(a, "--keep-alive") == 0) {
             cl.keep_alive = true;
+        } else if (strcmp(a, "--keepalive") == 0 && i + 1 < argc) {
+            char tail;
+            if (sscanf(argv[++i], "%d,%d,%d%c", &cl.ka[0], &cl.ka[1], &cl.ka[2], &tail) != 3 ||
+                cl.ka[0] < 1 || cl.ka[1] < 1 || cl.ka[2] < 1) {
+                fprintf(stderr, "tcpwave connect: --keepalive wants IDLE,INTVL,CNT (each >= 1)\n");
+                return 2;
+            }
         } else if (strcmp(a, "--close") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "normal") == 0) {
