@@ -63,6 +63,7 @@ struct tcpw_config {
     uint32_t ip_local_port_range_max; /* ip_local_port_range, second value */
     /* --- TIME_WAIT, added after the first release (new fields go at the end) --- */
     uint32_t tcp_tw_overflow_policy; /* At tcp_max_tw_buckets: 0 refuse TIME_WAIT (Linux), 1 evict the oldest record. */
+    uint32_t tcp_quiet_time; /* RFC 9293 §3.4.3: 1 = for MSL after creation, unless a TIME_WAIT table was loaded (tcpw_tw_load), connect() fails with EAGAIN and SYNs to listeners are dropped (ListenDrops); 0 off (Linux, default). */
 };
 
 /* Linux's defaults. Immutable; copy it to change values. */

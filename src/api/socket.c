@@ -322,6 +322,11 @@ int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
         return -EISCONN;
     if (addr == 0 || addr == UINT32_MAX || port == 0)
         return -EINVAL;
+    /* RFC 9293 §3.4.3 quiet time (tcp_quiet_time): no new sequence numbers
+     * for MSL after start. EAGAIN, not a blocking wait: the stack never
+     * sleeps, the caller retries (docs/states/TIME_WAIT.md). */
+    if (tcpw__tw_quiet(s))
+        return -EAGAIN;
     pick.s = s;
     pick.tuple.laddr = s->addr;
     pick.tuple.raddr = addr;

@@ -50,6 +50,7 @@ const struct tcpw_config tcpw_config_linux_defaults = {
     .ip_local_port_range_min = 32768,
     .ip_local_port_range_max = 60999,
     .tcp_tw_overflow_policy = 0, /* Linux has no choice: it refuses */
+    .tcp_quiet_time = 0,         /* Linux (and every other stack) has none */
 };
 
 /* A row: the public description plus where the value is stored. `field2` is
@@ -91,6 +92,11 @@ static const struct param_row params[] = {
         "at tcp_max_tw_buckets: 0 the closing connection goes without TIME_WAIT "
         "(TcpExtTCPTimeWaitOverflow), 1 the oldest record is evicted for it (TcpExtTWEvicted)",
         "Linux has no such tunable and always does 0; 1 is what FreeBSD (before 14) and lwIP do"),
+    ROW(tcp_quiet_time, "tcp_quiet_time", TCPW_PARAM_BOOL, 0, 1,
+        "RFC 9293 3.4.3 quiet time: for MSL after start, unless a saved TIME_WAIT table was "
+        "loaded, connect() fails with EAGAIN and SYNs to listeners are dropped (ListenDrops)",
+        "Linux has no quiet time (neither has any common stack): it relies on ISN clocks and "
+        "timestamps; tcpwave keeps it off by default"),
     ROW(tcp_rfc1337, "tcp_rfc1337", TCPW_PARAM_BOOL, 0, 1,
         "ignore RST in TIME_WAIT (RFC 1337 TIME-WAIT assassination protection)",
         "Linux defaults to 0; tcpwave defaults to 1 because RFC 1337 protection is the safe "

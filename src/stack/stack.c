@@ -60,6 +60,9 @@ int tcpw_stack_create(const struct tcpw_stack_params *params, uint64_t now, stru
         free(s);
         return err;
     }
+    /* RFC 9293 §3.4.3: with tcp_quiet_time, a new stack keeps quiet for MSL
+     * unless tcpw_tw_load() gives it the TIME_WAIT table of its last run. */
+    tcpw__tw_quiet_start(s);
     *out = s;
     return 0;
 }

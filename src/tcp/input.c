@@ -92,6 +92,12 @@ static void listen_input(struct tcpw_stack *s, struct tcpw_listener *l,
     /* "Third, check for a SYN". Anything else is dropped. */
     if (!(seg->flags & TCPW_SYN))
         return;
+    /* RFC 9293 §3.4.3 quiet time (tcp_quiet_time): a SYN,ACK would assign
+     * a sequence number; drop the SYN (the peer retransmits) and count it. */
+    if (tcpw__tw_quiet(s)) {
+        tcpw__count(s, TCPW_CTR_LISTEN_DROPS);
+        return;
+    }
     /* Linux drops (never resets) a SYN when the accept queue is full
      * (ListenOverflows) or too many handshakes are pending. */
     if (accept_queue_full(l)) {

@@ -372,7 +372,16 @@ bool tcpw__tw_reusable(const struct tcpw_stack *s, const struct tcpw_tw *tw)
      * timestamps then exceed it by at least the 1 ms clock's ~1000 ticks,
      * so the peer's PAWS (RFC 7323 §5.3) accepts the new segments and
      * rejects the old ones. tcpwave keeps whole seconds of age: >= 1. */
-    return tcpw__tw_ts_recent_age_s(s, tw) >= 1u;
+    if (tcpw__tw_ts_recent_age_s(s, tw) < 1u)
+        return false;
+    /* A record reloaded from another run (tcpw_tw_load) keeps that run's
+     * timestamp clock, which this stack's per-pair clock need not be ahead
+     * of: the peer's PAWS could reject the new connection. Only a record on
+     * this stack's own clock is taken over. */
+    {
+        uint32_t pair[2] = {tw->tuple.laddr, tw->tuple.raddr};
+        return tw->ts_offset == (uint32_t)tcpw_siphash24(s->tcp->secret, pair, sizeof(pair));
+    }
 }
 
 uint32_t tcpw__tw_take_over(struct tcpw_stack *s, struct tcpw_tw *tw)
@@ -485,7 +494,30 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
     struct tcpw_tw *tw;
     uint32_t pos;
 
+    uint64_t remaining = t->lifetime_us;
+    uint32_t age = p->ts_recent_age_s;
+
     assert(p->tuple.lport != 0 && !tcpw__tw_find(s, &p->tuple));
+    if (p->remaining_us && p->remaining_us < remaining) {
+        /* A reloaded record (tcpw_tw_load): it must not expire before the
+         * newest record, or the log would leave expiry order. */
+        uint64_t since_start_s = (remaining - p->remaining_us) / US_PER_S;
+        remaining = p->remaining_us;
+        for (uint32_t q = t->tail; q != t->head; q--) {
+            const struct tcpw_tw *last = slot(t, q - 1u);
+            if (!is_live(last))
+                continue;
+            if (expiry_near(s->now, last) > s->now + remaining)
+                return -EINVAL;
+            break;
+        }
+        /* The record keeps the age of TS.Recent at its (virtual) start,
+         * 2MSL before its expiry: store the age now less the time since,
+         * as tcpw__tw_ts_recent_age_s() will add it back (it adds nothing
+         * while the start lies before time 0 of this stack). */
+        if (s->now + remaining >= t->lifetime_us)
+            age = age > since_start_s ? age - (uint32_t)since_start_s : 0;
+    }
     if (t->count >= s->cfg.tcp_max_tw_buckets) {
         if (s->cfg.tcp_tw_overflow_policy != 1 || t->count == 0) {
             /* Linux: "TCP: time wait bucket table overflow"; the connection
@@ -517,8 +549,8 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
     tw->ts_offset = p->ts_offset;
     tw->rcv_wnd = p->rcv_wnd;
     tw->bits = p->ts_ok ? TW_BITS_TS_OK : 0;
-    set_expiry(tw, s->now + t->lifetime_us);
-    set_ts_age(tw, p->ts_ok ? p->ts_recent_age_s : 0);
+    set_expiry(tw, s->now + remaining);
+    set_ts_age(tw, p->ts_ok ? age : 0);
     index_insert(t, pos);
     t->count++;
     s->tcp->state_counts[TCPW_TIME_WAIT]++;
@@ -752,6 +784,21 @@ bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_
         tw_send_ack(s, tw);
     return true;
 }
+
+/* ---- quiet time (RFC 9293 §3.4.3) ---- */
+
+void tcpw__tw_quiet_start(struct tcpw_stack *s)
+{
+    /* "a TCP endpoint [...] keep quiet for a MSL before assigning any
+     * sequence numbers upon starting up or recovering from a crash". MSL is
+     * at least 1 ms, so the end is never 0 ("none"). */
+    s->tcp->tw.quiet_until =
+        s->cfg.tcp_quiet_time ? s->now + (uint64_t)s->cfg.tcp_msl_ms * 1000u : 0;
+}
+
+void tcpw__tw_quiet_end(struct tcpw_stack *s) { s->tcp->tw.quiet_until = 0; }
+
+bool tcpw__tw_quiet(const struct tcpw_stack *s) { return s->now < s->tcp->tw.quiet_until; }
 
 /* ---- the public observability API (tcpwave/timewait.h) ---- */
 

@@ -88,6 +88,13 @@ struct tcpw_tw_proto {
     uint32_t ts_recent_age_s; /* age of TS.Recent now, seconds (saturated) */
     uint16_t rcv_wnd;
     bool ts_ok;
+    /* 0: the record lives a full 2MSL from now. Otherwise its remaining
+     * lifetime (clamped to 2MSL), for a record reloaded across a restart
+     * (tcpw_tw_load): the record must then expire no earlier than every
+     * record already in the table (the log is in expiry order), else
+     * tcpw__tw_add returns -EINVAL. ts_recent_age_s is the age now, as
+     * always. */
+    uint64_t remaining_us;
 };
 
 struct tcpw_tw_table {
@@ -106,6 +113,9 @@ struct tcpw_tw_table {
     uint64_t lifetime_us;  /* 2MSL: fixed, the config is immutable */
     struct tcpw_timer timer; /* armed for the head record's expiry */
     struct tcpw_stack *stack;
+    /* RFC 9293 §3.4.3 quiet time (tcp_quiet_time): no connection opens
+     * before this instant, µs of stack time; 0 when there is none. */
+    uint64_t quiet_until;
 };
 
 /* Sets up the empty table. Returns 0, -ENOMEM, or -EINVAL when 2MSL does not
@@ -172,6 +182,13 @@ bool tcpw__tw_port_in_use(const struct tcpw_stack *s, uint16_t port);
 
 /* Bytes the table holds on the heap: chunks, chunk ring and buckets. */
 size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s);
+
+/* RFC 9293 §3.4.3 quiet time. _start (at stack creation) begins an MSL of
+ * quiet when tcp_quiet_time is set; _end stops it (a TIME_WAIT table was
+ * loaded); tcpw__tw_quiet says whether it is still running at s->now. */
+void tcpw__tw_quiet_start(struct tcpw_stack *s);
+void tcpw__tw_quiet_end(struct tcpw_stack *s);
+bool tcpw__tw_quiet(const struct tcpw_stack *s);
 
 /* Visits the live records oldest (first to expire) first. fn returns
  * nonzero to stop; that value is returned, else 0. fn must not change the
