@@ -76,13 +76,14 @@ per=$((mem / tw))
 [ "$per" -lt 100 ] || fail "TIME_WAIT table: $mem bytes for $tw records ($per per record)"
 ok "tcpwave holds $tw TIME_WAIT records ($expired expired) in $mem bytes ($per bytes each); TcpPassiveOpens=$N, no RST"
 
-# curl closes as soon as it has the whole body, which is sometimes before
-# tcpwave's FIN has arrived: those few connections close simultaneously (or
-# the kernel's FIN even goes first) and the kernel keeps a TIME_WAIT too.
-# The rest it closed second, in LAST_ACK, and they are gone.
+# curl closes as soon as it has the whole body, which is often before
+# tcpwave's FIN has arrived: those connections close simultaneously (or the
+# kernel's FIN even goes first) and the kernel keeps a TIME_WAIT too. How
+# many depends on timing alone (an ASan-built tcpwave is slower, so most
+# cross), so the kernel's count is reported, not bounded; what must hold is
+# that the kernel keeps no other socket and tcpwave holds its records.
 ktw=$(kernel_tw 'dport = :80')
 kother=$(in_ns ss -Htan "( dport = :80 )" | grep -vc '^TIME-WAIT')
 echo "# kernel: $ktw TIME_WAIT(s) toward port 80 (curl closed before tcpwave's FIN arrived), $kother other socket(s)"
 [ "$kother" = 0 ] || fail "the kernel still has sockets toward port 80: $(in_ns ss -tan | head)"
-[ "$ktw" -le $((N / 10)) ] || fail "the kernel holds $ktw TIME_WAITs: curl closed first too often"
 ok "the kernel holds no socket but $ktw TIME_WAIT(s) toward port 80"
