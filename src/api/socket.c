@@ -85,9 +85,20 @@ static void listener_free(struct tcpw_stack *s, struct tcpw_listener *l)
     free(l);
 }
 
+static void bound_ports_set(struct tcpw_stack *s, uint16_t port, bool held)
+{
+    uint64_t bit = 1ull << (port & 63);
+    if (held)
+        s->tcp->bound_ports[port >> 6] |= bit;
+    else
+        s->tcp->bound_ports[port >> 6] &= ~bit;
+}
+
 static void sock_free(struct tcpw_stack *s, struct tcpw_sock *so)
 {
     wake_list_remove(s, so);
+    if (so->bound)
+        bound_ports_set(s, so->lport, false);
     if (so->listener)
         listener_free(s, so->listener);
     s->tcp->socks[so->fd] = NULL;
@@ -114,16 +125,13 @@ struct tcpw_listener *tcpw__listener_find(struct tcpw_stack *s, uint32_t addr, u
     return NULL;
 }
 
-/* Whether a socket (bound, listening or connected) other than `except`
- * holds local port `port`. */
-static bool sock_holds_port(struct tcpw_stack *s, uint16_t port, const struct tcpw_sock *except)
+/* Whether a bound (or listening) socket holds local port `port`: O(1),
+ * from the bitmap bind() and sock_free() keep. Sockets of accepted or
+ * connect()-picked connections are not bound; their live connections hold
+ * the port (conn_holds_port, or the 4-tuple in connect). */
+static bool sock_holds_port(const struct tcpw_stack *s, uint16_t port)
 {
-    for (size_t fd = 0; fd < s->tcp->nsocks; fd++) {
-        const struct tcpw_sock *so = s->tcp->socks[fd];
-        if (so && so != except && so->bound && so->lport == port)
-            return true;
-    }
-    return false;
+    return (s->tcp->bound_ports[port >> 6] >> (port & 63)) & 1u;
 }
 
 /* Whether any live connection (orphans included) uses local port `port`. */
@@ -144,20 +152,14 @@ static bool tw_holds_port(struct tcpw_stack *s, uint16_t port)
 
 bool tcpw__port_in_use(struct tcpw_stack *s, uint16_t port)
 {
-    return sock_holds_port(s, port, NULL) || conn_holds_port(s, port);
+    return sock_holds_port(s, port) || conn_holds_port(s, port);
 }
-
-struct bind_pick {
-    struct tcpw_stack *s;
-    const struct tcpw_sock *so;
-};
 
 static bool bind_port_free(void *user, uint16_t port)
 {
-    struct bind_pick *b = user;
-    return !sock_holds_port(b->s, port, b->so) && !conn_holds_port(b->s, port) &&
-           !tw_holds_port(b->s, port);
-}
+    struct tcpw_stack *s = user;
+    return !sock_holds_port(s, port) && !conn_holds_port(s, port) && !tw_holds_port(s, port);
+} 
 
 int tcpw_socket(struct tcpw_stack *s)
 {
@@ -176,17 +178,17 @@ int tcpw_bind(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
     if (addr != 0 && addr != s->addr)
         return -EADDRNOTAVAIL;
     if (port == 0) {
-        struct bind_pick b = {s, so};
         int err = tcpw_port_pick(&s->tcp->ports, s->addr, 0, 0,
                                  (uint16_t)s->cfg.ip_local_port_range_min,
-                                 (uint16_t)s->cfg.ip_local_port_range_max, bind_port_free, &b,
+                                 (uint16_t)s->cfg.ip_local_port_range_max, bind_port_free, s,
                                  &port);
         if (err)
             return err;
-    } else if (sock_holds_port(s, port, so)) {
+    } else if (sock_holds_port(s, port)) {
         return -EADDRINUSE;
     }
     so->bound = true;
+    bound_ports_set(s, port, true);
     so->laddr = s->addr;
     so->lport = port;
     return 0;
@@ -295,9 +297,11 @@ static bool connect_port_free(void *user, uint16_t port)
      * socket has it (RFC 6056 §2.1), and no TIME_WAIT record either unless
      * tcp_tw_reuse lets the new connection take the record over. Like
      * Linux's __inet_hash_connect() the first port whose tuple is unique or
-     * reusable wins: free ports are not preferred over reusable ones. */
-    if (tcpw__conn_find(p->s, &t) || tcpw__listener_find(p->s, t.laddr, port) ||
-        sock_holds_port(p->s, port, NULL))
+     * reusable wins: free ports are not preferred over reusable ones. Every
+     * check is O(1): the tuple tables are hashed, and a listener's socket is
+     * always bound (listen() binds first), so the bound-port bitmap covers
+     * listeners too. */
+    if (sock_holds_port(p->s, port) || tcpw__conn_find(p->s, &t))
         return false;
     const struct tcpw_tw *tw = tcpw__tw_find(p->s, &t);
     return !tw || tcpw__tw_reusable(p->s, tw);

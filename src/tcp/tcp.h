@@ -25,6 +25,10 @@ struct tcpw_tcp_state {
     struct tcpw_tw_table tw;            /* TIME_WAIT records */
     struct tcpw_listener *listeners;    /* singly linked */
     struct tcpw_port_picker ports;
+    /* Local ports held by a bound (or listening) socket, one bit per port:
+     * 8 KiB per stack, so connect()'s per-candidate check is O(1). One bit
+     * suffices: bind() refuses a port another socket holds. */
+    uint64_t bound_ports[65536 / 64];
     uint64_t state_counts[TCPW_STATE_COUNT]; /* live connections per state */
     uint64_t orphans;                   /* connections the application closed */
 
