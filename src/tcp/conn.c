@@ -27,6 +27,11 @@ int tcpw__tcp_init(struct tcpw_stack *s)
     err = tcpw_tuple_table_init(&t->conns, 64, t->secret);
     if (!err)
         err = tcpw__tw_init(s);
+    if (!err) {
+        err = tcpw__recycle_init(s);
+        if (err)
+            tcpw__tw_fini(s);
+    }
     if (err) {
         tcpw_tuple_table_fini(&t->conns);
         free(t);
@@ -53,6 +58,7 @@ void tcpw__tcp_destroy(struct tcpw_stack *s)
     }
     tcpw__socks_destroy(s);
     tcpw__tw_fini(s);
+    tcpw__recycle_fini(s);
     tcpw_tuple_table_fini(&t->conns);
     free(t);
     s->tcp = NULL;

@@ -109,6 +109,16 @@ static void listen_input(struct tcpw_stack *s, struct tcpw_listener *l,
         tcpw__count(s, TCPW_CTR_LISTEN_DROPS);
         return;
     }
+    /* tcp_tw_recycle (Linux before 4.12, tcp_conn_request() with
+     * !tcp_peer_is_proven()): a TSval older than the last one a TIME_WAIT
+     * record of this source address held, within TCP_PAWS_MSL, is taken
+     * for an old duplicate and the SYN dropped without an answer
+     * (PAWSPassive). It assumes one timestamp clock per address, which a
+     * NAT breaks (docs/states/TIME_WAIT.md, "tcp_tw_recycle"). */
+    if (seg->opts.has_ts && tcpw__recycle_syn_rejected(s, p->ip.src, seg->opts.ts_val)) {
+        tcpw__count(s, TCPW_CTR_PAWS_PASSIVE);
+        return;
+    }
     tuple_of(p, &tuple);
     c = tcpw__conn_create(s, &tuple, ls->sndbuf, ls->rcvbuf);
     if (!c) {

@@ -11,6 +11,7 @@
 #include "stack/stack_impl.h"
 #include "tcp/hash.h"
 #include "tcp/ports.h"
+#include "tcp/recycle.h"
 #include "tcp/timewait.h"
 #include "tcpwave/socket.h"
 #include "wire/wire.h"
@@ -23,6 +24,7 @@ struct tcpw_tcp_state {
     uint8_t secret[16];                 /* keys hashes, ISNs and ports */
     struct tcpw_tuple_table conns;      /* live connections by 4-tuple */
     struct tcpw_tw_table tw;            /* TIME_WAIT records */
+    struct tcpw_recycle_cache recycle;  /* tcp_tw_recycle per-peer TSvals */
     struct tcpw_listener *listeners;    /* singly linked */
     struct tcpw_port_picker ports;
     /* Local ports held by a bound (or listening) socket, one bit per port:

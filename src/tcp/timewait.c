@@ -450,6 +450,19 @@ int tcpw__tw_init(struct tcpw_stack *s)
     memset(t, 0, sizeof(*t));
     t->stack = s;
     t->lifetime_us = 2u * (uint64_t)s->cfg.tcp_msl_ms * 1000u;
+    if (s->cfg.tcp_tw_recycle) {
+        /* tcp_tw_recycle (Linux before 4.12, tcp_time_wait()): TIME_WAIT
+         * lasts 3.5 x RTO, (rto << 2) - (rto >> 1). Linux took the
+         * connection's RTO; a per-record lifetime would break the log's
+         * expiry order, so tcpwave takes the one RTO every connection of the
+         * stack is bounded by, tcp_rto_min (200 ms: 700 ms), for every
+         * record of the stack (with or without timestamps), and never more
+         * than 2MSL. docs/states/TIME_WAIT.md, "tcp_tw_recycle". */
+        uint64_t rto = (uint64_t)s->cfg.tcp_rto_min_ms * 1000u;
+        uint64_t short_us = (rto << 2) - (rto >> 1);
+        if (short_us < t->lifetime_us)
+            t->lifetime_us = short_us;
+    }
     /* expiry_near() needs every live expiry within 2^35 µs (9.5 h) of now;
      * tcp_msl is at most 3600 s, so 2MSL is at most 2 h. */
     if (t->lifetime_us >= EXP_SIGN / 2u)
@@ -645,6 +658,10 @@ void tcpw__tw_enter(struct tcpw_conn *c)
         tcpw__conn_done(c, 0);
         return;
     }
+    /* tcp_tw_recycle: the peer's TS.Recent goes into the per-peer cache
+     * that judges its next SYNs (Linux's tcp_remember_stamp()). */
+    if (p.ts_ok)
+        tcpw__recycle_remember(s, p.tuple.raddr, p.ts_recent, c->ts_recent_age);
     /* The application's socket, if it still has one, sees CLOSED with EOF:
      * TIME_WAIT belongs to the stack, not to the descriptor (as in Linux,
      * where tcp_time_wait() ends the full socket). */

@@ -7,7 +7,8 @@
  * When a connection enters TIME_WAIT its full control block is freed and a
  * 40-byte record holding only what TIME_WAIT needs takes its place.
  *
- * The store is a log. Every record lives exactly 2MSL from its last
+ * The store is a log. Every record lives exactly 2MSL (with tcp_tw_recycle:
+ * 3.5 x tcp_rto_min, for every record of the stack) from its last
  * (re)start, so records in order of insertion are records in order of
  * expiry: they are appended at the tail of a ring of fixed-size chunks and
  * expire from the head, with one wheel timer for the whole table. A record
@@ -110,7 +111,8 @@ struct tcpw_tw_table {
     /* The index: bucket heads, positions or TW_NIL. */
     uint32_t *buckets;
     uint32_t bucket_mask;
-    uint64_t lifetime_us;  /* 2MSL: fixed, the config is immutable */
+    uint64_t lifetime_us;  /* 2MSL, or 3.5 x tcp_rto_min with tcp_tw_recycle:
+                            * fixed, the config is immutable */
     struct tcpw_timer timer; /* armed for the head record's expiry */
     struct tcpw_stack *stack;
     /* RFC 9293 §3.4.3 quiet time (tcp_quiet_time): no connection opens

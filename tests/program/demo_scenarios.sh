@@ -27,7 +27,7 @@ run() {
 }
 
 n=$("$tw" demo --list | wc -l)
-[ "$n" -ge 20 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
+[ "$n" -ge 21 ] || { echo "FAIL --list: $n scenarios"; fail=1; }
 
 run normal-close
 expect normal-close "FIN_WAIT_1   ---- FIN,ACK seq=6 ack=6"
@@ -136,6 +136,21 @@ expect tw-overflow "server: connection ended: time-wait-overflow"
 expect tw-overflow "server: TIME_WAIT records: 1 (tcp_max_tw_buckets=1)"
 expect tw-overflow "TCPTimeWaitOverflow=1: the second close went without"
 expect tw-overflow "server counters: TcpPassiveOpens=2 TcpExtTCPTimeWaitOverflow=1"
+
+run tw-recycle-nat
+expect tw-recycle-nat "server: TIME_WAIT record for 10.0.0.100, lifetime 3.5 x RTO ="
+expect tw-recycle-nat "700 ms; 10.0.0.100's TSval"
+expect tw-recycle-nat "1.125000   # 1 s later the record is gone (records left: 0)"
+expect tw-recycle-nat "is behind A's"
+expect tw-recycle-nat " 2.125000 SYN_SENT     ---- SYN seq=0 ----"
+expect tw-recycle-nat " 8.125000 SYN_SENT     ---- SYN seq=0 ----"
+expect tw-recycle-nat "dropped silently, PAWSPassive=5;"
+expect tw-recycle-nat "client B: SYN_SENT, retransmitting"
+expect tw-recycle-nat " 64.126000 SYN_SENT     <---------------- SYN,ACK seq=0 ack=1"
+expect tw-recycle-nat "ESTABLISHED after 6 dropped SYNs"
+expect tw-recycle-nat "client B counters: TcpActiveOpens=1 TcpRetransSegs=6"
+expect tw-recycle-nat "server counters: TcpPassiveOpens=2 TcpExtTW=1 TcpExtPAWSPassive=6"
+reject tw-recycle-nat " 1.126000 SYN_SENT     <---------------- SYN,ACK"
 
 # Raw sequence numbers make the longest arrow texts (a leftward arrow once
 # overran its buffer): every scenario must still draw within 79 columns.

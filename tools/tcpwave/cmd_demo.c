@@ -23,6 +23,10 @@
 #define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
 #define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
 #define SERVER_PORT 80u
+/* tw-recycle-nat: a second client host, and the NAT address both share. */
+#define CLIENT_B_ADDR 0x0a000003u /* 10.0.0.3 */
+#define NAT_ADDR 0x0a000064u      /* 10.0.0.100 */
+#define NAT_PORT_BASE 40000u
 #define MS UINT64_C(1000)
 #define SEC UINT64_C(1000000)
 
@@ -41,14 +45,25 @@ struct demo {
      * replays), seen by the filter. */
     uint32_t client_syn_tsval;
     bool client_syn_seen;
+    /* tw-recycle-nat: the third host (created by that scenario only), the
+     * last TSval client A sent and the TSval of client B's first SYN. */
+    struct tcpw_stack *client_b;
+    struct tcpw_config client_b_cfg;
+    uint32_t a_last_tsval, b_syn_tsval;
+    bool b_syn_seen;
 };
 
 /* The state of the one connection a demo host has, for the ladder. */
 static const char *host_state(void *user, uint32_t addr)
 {
     struct demo *d = user;
-    struct tcpw_stack *s = addr == CLIENT_ADDR ? d->client : d->server;
+    struct tcpw_stack *s = addr == CLIENT_ADDR     ? d->client
+                           : addr == CLIENT_B_ADDR ? d->client_b
+                                                   : d->server;
     uint64_t counts[TCPW_STATE_COUNT];
+
+    if (!s)
+        return "";
 
     tcpw_state_counts(s, counts);
     for (int st = TCPW_SYN_SENT; st < TCPW_STATE_COUNT; st++)
@@ -76,6 +91,8 @@ static void run_for(struct demo *d, uint64_t us)
     uint64_t until = tcpw_sim_now(d->sim) + us;
     tcpw_stack_advance(d->client, tcpw_sim_now(d->sim));
     tcpw_stack_advance(d->server, tcpw_sim_now(d->sim));
+    if (d->client_b)
+        tcpw_stack_advance(d->client_b, tcpw_sim_now(d->sim));
     tcpw_sim_run_until(d->sim, until);
 }
 
@@ -111,10 +128,14 @@ static const char *err_name(ssize_t r)
 static void on_close(void *user, const struct tcpw_close_info *info)
 {
     struct demo *d = user;
-    const char *who = info->laddr == CLIENT_ADDR ? "client" : "server";
+    const char *who = info->laddr == CLIENT_ADDR     ? "client"
+                      : info->laddr == CLIENT_B_ADDR ? "client B"
+                                                     : "server";
     note(d, "%s: connection ended: %s%s%s", who, tcpw_close_reason_name(info->reason),
          info->error ? ", error " : "", info->error ? err_name(-info->error) : "");
-    if (info->time_wait)
+    if (info->time_wait && d->client_b)
+        note(d, "%s: the 4-tuple is held in TIME_WAIT", who);
+    else if (info->time_wait)
         note(d, "%s: the 4-tuple is held in TIME_WAIT for 2MSL", who);
 }
 
@@ -710,6 +731,80 @@ static int scenario_tw_overflow(struct demo *d)
     return 0;
 }
 
+/* tcp_tw_recycle behind a NAT, the reason Linux 4.12 removed it. Clients A
+ * (10.0.0.1) and B (10.0.0.3) share the NAT address 10.0.0.100; their
+ * timestamp clocks are unrelated (each host has its own). The server, with
+ * tcp_tw_recycle=1, closes A's connection first: its TIME_WAIT record lasts
+ * 3.5 x RTO and the per-peer cache learns A's TSval under 10.0.0.100. B's
+ * clock is behind A's, so every SYN of B is taken for an old duplicate
+ * from "the same host" and dropped without an answer (PAWSPassive) until
+ * the cache entry is 60 s old (TCP_PAWS_MSL). */
+static int scenario_tw_recycle_nat(struct demo *d)
+{
+    struct tcpw_conn_info old;
+    int cfd_b, r;
+
+    d->client_b_cfg = d->client_cfg;
+    r = tcpw_sim_add_host(d->sim, "client B", CLIENT_B_ADDR, &d->client_b_cfg, &d->client_b);
+    if (!r)
+        r = tcpw_sim_set_nat(d->sim, CLIENT_ADDR, NAT_ADDR, NAT_PORT_BASE);
+    if (!r)
+        r = tcpw_sim_set_nat(d->sim, CLIENT_B_ADDR, NAT_ADDR, NAT_PORT_BASE);
+    if (r)
+        return r;
+    tcpw_set_close_fn(d->client_b, on_close, d);
+    note(d, "clients A (10.0.0.1) and B (10.0.0.3) are behind one NAT: the server sees "
+            "both as 10.0.0.100");
+    note(d, "server: tcp_tw_recycle=1");
+    note(d, "client A connects; the server answers and closes first (HTTP)");
+    r = server_closes_first(d, &old);
+    if (r)
+        return r;
+    note(d, "server: TIME_WAIT record for 10.0.0.100, lifetime 3.5 x RTO = %" PRIu64 " ms; "
+            "10.0.0.100's TSval %" PRIu32 " is cached",
+         (uint64_t)d->server_cfg.tcp_rto_min_ms * 7u / 2u, d->a_last_tsval);
+    run_for(d, 1 * SEC);
+    note(d, "1 s later the record is gone (records left: %" PRIu64 "), the cache entry stays",
+         tcpw_tw_count(d->server));
+
+    /* The ladder's left column is client B from here on. */
+    d->ladder.left_addr = CLIENT_B_ADDR;
+    snprintf(d->ladder.left_name, sizeof(d->ladder.left_name), "%s", "client B");
+    d->ladder.isn_left_known = d->ladder.isn_right_known = false;
+    cfd_b = tcpw_socket(d->client_b);
+    if (cfd_b < 0)
+        return cfd_b;
+    note(d, "client B: connect(10.0.0.2:80); the left column is client B from here on");
+    r = tcpw_connect(d->client_b, cfd_b, SERVER_ADDR, SERVER_PORT);
+    if (r != -EINPROGRESS)
+        return r < 0 ? r : -EPROTO;
+    run_for(d, 5 * MS);
+    if (!d->b_syn_seen)
+        return -EPROTO;
+    if ((int32_t)(d->a_last_tsval - d->b_syn_tsval) > 1)
+        note(d, "client B's TSval %" PRIu32 " is behind A's %" PRIu32
+                ": to the server, an old duplicate from 10.0.0.100",
+             d->b_syn_tsval, d->a_last_tsval);
+    else
+        note(d, "client B's TSval %" PRIu32 " is not behind A's %" PRIu32
+                " with this seed: no drop",
+             d->b_syn_tsval, d->a_last_tsval);
+    run_for(d, 20 * SEC);
+    note(d, "server: SYNs from 10.0.0.100 dropped silently, PAWSPassive=%" PRIu64
+            "; client B: %s, retransmitting",
+         tcpw_stack_counter(d->server, TCPW_CTR_PAWS_PASSIVE),
+         tcpw_state_name((enum tcpw_state)tcpw_sock_state(d->client_b, cfd_b)));
+    run_for(d, 50 * SEC);
+    d->sfd = tcpw_accept(d->server, d->lfd, NULL, NULL);
+    note(d, "60 s after A's TSval the cache entry is ignored: client B is %s after %" PRIu64
+            " dropped SYNs",
+         tcpw_state_name((enum tcpw_state)tcpw_sock_state(d->client_b, cfd_b)),
+         tcpw_stack_counter(d->server, TCPW_CTR_PAWS_PASSIVE));
+    if (d->sfd >= 0)
+        note(d, "server: accept() -> connection from 10.0.0.100 (client B), a minute late");
+    return 0;
+}
+
 struct scenario {
     const char *name;
     const char *help;
@@ -762,6 +857,8 @@ static const struct scenario scenarios[] = {
      scenario_tw_syn_older, false, NULL, NULL},
     {"tw-overflow", "tcp_max_tw_buckets=1: the server's second close goes without TIME_WAIT",
      scenario_tw_overflow, false, NULL, "tcp_max_tw_buckets=1"},
+    {"tw-recycle-nat", "tcp_tw_recycle=1: SYNs from a second host behind the same NAT are dropped",
+     scenario_tw_recycle_nat, false, NULL, "tcp_tw_recycle=1"},
 };
 #define SCENARIO_COUNT (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -776,6 +873,13 @@ static bool drop_filter(void *user, uint32_t from, const uint8_t *pkt, size_t le
         !d->client_syn_seen) {
         d->client_syn_tsval = p.l4.tcp.opts.ts_val;
         d->client_syn_seen = true;
+    }
+    if (from == CLIENT_ADDR && p.l4.tcp.opts.has_ts)
+        d->a_last_tsval = p.l4.tcp.opts.ts_val;
+    if (from == CLIENT_B_ADDR && p.l4.tcp.flags == TCPW_SYN && p.l4.tcp.opts.has_ts &&
+        !d->b_syn_seen) {
+        d->b_syn_tsval = p.l4.tcp.opts.ts_val;
+        d->b_syn_seen = true;
     }
     if (d->drop_count <= 0 || from != d->drop_from)
         return false;
@@ -800,7 +904,8 @@ static void print_counters(FILE *out, const struct tcpw_stack *s, const char *wh
     static const enum tcpw_counter shown[] = {
         TCPW_CTR_TCP_ACTIVE_OPENS,    TCPW_CTR_TCP_PASSIVE_OPENS,    TCPW_CTR_TCP_OUT_RSTS,
         TCPW_CTR_TCP_RETRANS_SEGS,    TCPW_CTR_TW,                   TCPW_CTR_TW_RECYCLED,
-        TCPW_CTR_TCP_TIME_WAIT_OVERFLOW, TCPW_CTR_PAWS_ESTAB,        TCPW_CTR_TCP_ABORT_ON_CLOSE,
+        TCPW_CTR_TCP_TIME_WAIT_OVERFLOW, TCPW_CTR_PAWS_ESTAB,        TCPW_CTR_PAWS_PASSIVE,
+        TCPW_CTR_TCP_ABORT_ON_CLOSE,
         TCPW_CTR_TCP_ABORT_ON_DATA,   TCPW_CTR_TCP_ESTAB_RESETS,     TCPW_CTR_TCP_ATTEMPT_FAILS,
         TCPW_CTR_TCP_ABORT_ON_LINGER, TCPW_CTR_TCP_ABORT_ON_TIMEOUT, TCPW_CTR_TCP_ABORT_ON_MEMORY,
         TCPW_CTR_TCP_TIMEOUTS,
@@ -962,6 +1067,8 @@ int cmd_demo(int argc, char **argv)
     if (format == LADDER_TEXT) {
         putchar('\n');
         print_counters(stdout, d.client, "client");
+        if (d.client_b)
+            print_counters(stdout, d.client_b, "client B");
         print_counters(stdout, d.server, "server");
         if (pcap)
             printf("pcap: %s (%" PRIu64 " packets)\n", pcap_path, tcpw_pcap_count(pcap));
