@@ -16,6 +16,8 @@
 
 #include "tcpwave/tun.h"
 
+#include "link/memlink.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,12 +41,12 @@
 #define TUN_DEFAULT_WAIT 100u /* ms */
 #define TUN_HELD_MAX     8192u /* impaired packets held at once, both directions */
 
-/* One direction's impairment: the rates and its own generator
- * (xoshiro256** seeded through splitmix64, as memlink does). */
+/* One direction's impairment: the rates and its own generator (memlink's
+ * xoshiro256**, so one seed means the same draws on both links). */
 struct tun_impair {
     bool on;
     struct tcpw_impairment imp;
-    uint64_t rng[4];
+    struct tcpw__ml_rng rng;
     uint64_t last_due; /* in-order floor: jitter alone never reorders */
 };
 
@@ -310,35 +312,6 @@ int tcpw_tun_write(struct tcpw_tun *t, const uint8_t *pkt, size_t len, uint64_t 
 
 /* --- impairment ------------------------------------------------------------ */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** */
-static uint64_t rng_next(uint64_t s[4])
-{
-    const uint64_t result = rotl(s[1] * 5u, 7) * 9u;
-    const uint64_t t = s[1] << 17;
-
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 /* A draw as a double in [0, 1). */
 static double unit(uint64_t x)
 {
@@ -350,16 +323,10 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static bool rate_ok(double p)
-{
-    return p >= 0.0 && p <= 1.0; /* false for NaN too */
-}
-
 int tcpw_tun_set_impairment(struct tcpw_tun *t, enum tcpw_tun_dir dir,
                             const struct tcpw_impairment *imp, uint64_t seed)
 {
     struct tun_impair *ti;
-    uint64_t x = seed;
 
     if ((unsigned)dir >= TCPW_TUN_DIR_COUNT)
         return -EINVAL;
@@ -368,13 +335,12 @@ int tcpw_tun_set_impairment(struct tcpw_tun *t, enum tcpw_tun_dir dir,
         ti->on = false;
         return 0;
     }
-    if (!rate_ok(imp->loss) || !rate_ok(imp->duplicate) || !rate_ok(imp->reorder))
+    if (tcpw__ml_impairment_check(imp) != 0)
         return -EINVAL;
     ti->imp = *imp;
     ti->on = imp->loss > 0 || imp->duplicate > 0 || imp->reorder > 0 || imp->delay_us > 0 ||
              imp->jitter_us > 0;
-    for (int i = 0; i < 4; i++)
-        ti->rng[i] = splitmix64(&x);
+    tcpw__ml_rng_seed(&ti->rng, seed);
     ti->last_due = 0;
     return 0;
 }
@@ -466,7 +432,7 @@ static void impair(struct tcpw_tun *t, struct tcpw_stack *stack, enum tcpw_tun_d
     unsigned copies;
 
     for (int i = 0; i < 6; i++)
-        r[i] = rng_next(ti->rng);
+        r[i] = tcpw__ml_rng_next(&ti->rng);
     st->packets++;
     if (unit(r[0]) < imp->loss) {
         st->lost++;
