@@ -458,7 +458,6 @@ static int connect_tick(void *user, struct tcpw_stack *s, uint64_t now)
 int cmd_connect(int argc, char **argv)
 {
     struct client cl;
-    struct tcpw_tun_loop loop;
     const char *to = NULL;
     int rc = 0, err;
 
@@ -552,17 +551,8 @@ int cmd_connect(int argc, char **argv)
         goto out;
 
     cl.start = tcpw_tun_now_us();
-    memset(&loop, 0, sizeof(loop));
-    loop.tun = cl.rn.tun;
-    loop.stack = cl.rn.stack;
-    loop.tick = connect_tick;
-    loop.tick_user = &cl;
-    loop.max_wait_ms = 50;
-    err = tcpw_tun_run(&loop);
-    if (err) {
-        fprintf(stderr, "tcpwave connect: %s\n", strerror(-err));
+    if (realnet_run(&cl.rn, connect_tick, &cl, "tcpwave connect"))
         rc = 1;
-    }
     if (cl.failed || cl.ok < (cl.requests ? cl.requests : 1))
         rc = 1;
     if (cl.linger_ignored)

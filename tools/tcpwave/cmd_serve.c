@@ -340,6 +340,25 @@ void realnet_report(const struct realnet *rn, FILE *f)
                 strerror(errno));
 }
 
+int realnet_run(struct realnet *rn, tcpw_tun_tick_fn tick, void *user, const char *who)
+{
+    struct tcpw_tun_loop loop;
+    int err;
+
+    memset(&loop, 0, sizeof(loop));
+    loop.tun = rn->tun;
+    loop.stack = rn->stack;
+    loop.tick = tick;
+    loop.tick_user = user;
+    loop.max_wait_ms = 50;
+    err = tcpw_tun_run(&loop);
+    if (err) {
+        fprintf(stderr, "%s: %s\n", who, strerror(-err));
+        return 1;
+    }
+    return 0;
+}
+
 void realnet_stop(struct realnet *rn)
 {
     control_close(rn->ctl);
@@ -684,7 +703,6 @@ static int serve_tick(void *user, struct tcpw_stack *s, uint64_t now)
 int cmd_serve(int argc, char **argv)
 {
     struct server sv;
-    struct tcpw_tun_loop loop;
     char addr_b[16], addr_a[16];
     int rc = 0, one = 1, err;
     long port = 0;
@@ -766,17 +784,8 @@ int cmd_serve(int argc, char **argv)
     fflush(stdout);
 
     sv.start = tcpw_tun_now_us();
-    memset(&loop, 0, sizeof(loop));
-    loop.tun = sv.rn.tun;
-    loop.stack = sv.rn.stack;
-    loop.tick = serve_tick;
-    loop.tick_user = &sv;
-    loop.max_wait_ms = 50;
-    err = tcpw_tun_run(&loop);
-    if (err) {
-        fprintf(stderr, "tcpwave serve: %s\n", strerror(-err));
+    if (realnet_run(&sv.rn, serve_tick, &sv, "tcpwave serve"))
         rc = 1;
-    }
     printf("tcpwave serve: %ld connection(s) accepted, %ld finished, %ld reset; %ld request(s); "
            "%" PRIu64 " bytes in, %" PRIu64 " bytes out\n",
            sv.accepted, sv.finished, sv.resets, sv.requests, sv.bytes_in, sv.bytes_out);

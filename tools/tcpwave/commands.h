@@ -62,6 +62,10 @@ int realnet_start(struct realnet *rn);
 void realnet_report(const struct realnet *rn, FILE *f);
 /* Connections not yet finished (every state but TIME_WAIT, LISTEN, CLOSED). */
 uint64_t realnet_busy(const struct realnet *rn);
+/* Runs the real-time loop on rn's device and stack with `tick` each turn
+ * (50 ms at most between turns) until a signal or tick stops it. Returns 0,
+ * or 1 after printing the loop's error prefixed by `who`. */
+int realnet_run(struct realnet *rn, tcpw_tun_tick_fn tick, void *user, const char *who);
 /* Frees what realnet_start opened. */
 void realnet_stop(struct realnet *rn);
 
