@@ -2,7 +2,7 @@
 #   make demo    build the program and run the main demo on the simulated network
 #   make check   build with gcc, clang and ASan+UBSan, run every test, fuzz
 # Both install missing Debian packages first (as root).
-.PHONY: demo check build clean format
+.PHONY: demo check build bench clean format
 
 build:
 	@scripts/deps.sh demo
@@ -14,6 +14,12 @@ demo: build
 
 check:
 	@scripts/check.sh
+
+# Every benchmark of BENCHMARKS.md, each beside its Linux baseline (root).
+bench:
+	@scripts/deps.sh demo
+	@sh bench/run-timewait.sh --records 1000000,10000000 --runs 5
+	@sh bench/run-connect.sh --runs 5
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
