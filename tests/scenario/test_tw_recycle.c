@@ -19,20 +19,7 @@
 static bool server_time_wait(struct tt *t)
 {
     t->peer_ts = PEER_TS;
-    if (!tt_conn_established_passive(t))
-        return false;
-    if (tcpw_close(t->stack, t->fd))
-        return false;
-    if (!tt_expect(t, TCPW_FIN | TCPW_ACK, t->local_nxt, t->peer_nxt, 0, __FILE__, __LINE__))
-        return false;
-    t->local_nxt++;
-    if (tt_send(t, TCPW_ACK, t->peer_nxt, t->local_nxt, NULL, 0) ||
-        tt_send(t, TCPW_FIN | TCPW_ACK, t->peer_nxt, t->local_nxt, NULL, 0))
-        return false;
-    t->peer_nxt++;
-    if (!tt_expect(t, TCPW_ACK, t->local_nxt, t->peer_nxt, 0, __FILE__, __LINE__))
-        return false;
-    return tcpw_tw_count(t->stack) == 1;
+    return tt_server_in_time_wait(t);
 }
 
 static uint64_t remaining_us(struct tt *t)

@@ -24,18 +24,7 @@ struct saved {
 static bool server_time_wait(struct tt *t, uint32_t peer_ts, struct saved *v)
 {
     t->peer_ts = peer_ts;
-    if (!tt_conn_established_passive(t))
-        return false;
-    if (tcpw_close(t->stack, t->fd))
-        return false;
-    if (!tt_expect(t, TCPW_FIN | TCPW_ACK, t->local_nxt, t->peer_nxt, 0, __FILE__, __LINE__))
-        return false;
-    t->local_nxt++;
-    if (tt_send(t, TCPW_ACK, t->peer_nxt, t->local_nxt, NULL, 0) ||
-        tt_send(t, TCPW_FIN | TCPW_ACK, t->peer_nxt, t->local_nxt, NULL, 0))
-        return false;
-    t->peer_nxt++;
-    if (!tt_expect(t, TCPW_ACK, t->local_nxt, t->peer_nxt, 0, __FILE__, __LINE__))
+    if (!tt_server_in_time_wait(t))
         return false;
     v->snd_nxt = t->local_nxt;
     v->rcv_nxt = t->peer_nxt;

@@ -404,3 +404,19 @@ uint64_t tt_count_state(struct tt *t, enum tcpw_state st)
     tcpw_state_counts(t->stack, counts);
     return counts[st];
 }
+
+bool tt_server_in_time_wait(struct tt *t)
+{
+    if (!tt_conn_established_passive(t))
+        return false;
+    if (tcpw_close(t->stack, t->fd))
+        return false;
+    FX_EXPECT(t, TCPW_FIN | TCPW_ACK, t->local_nxt, t->peer_nxt, 0);
+    t->local_nxt++;
+    if (tt_send(t, TCPW_ACK, t->peer_nxt, t->local_nxt, NULL, 0) ||
+        tt_send(t, TCPW_FIN | TCPW_ACK, t->peer_nxt, t->local_nxt, NULL, 0))
+        return false;
+    t->peer_nxt++;
+    FX_EXPECT(t, TCPW_ACK, t->local_nxt, t->peer_nxt, 0);
+    return tt_count_state(t, TCPW_TIME_WAIT) == 1;
+}

@@ -161,6 +161,11 @@ bool tt_conn_in_last_ack(struct tt *t);
 bool tt_conn_in_closing(struct tt *t);
 /* FIN_WAIT_2 then the peer's FIN arrives: the stack is in TIME_WAIT. */
 bool tt_conn_in_time_wait(struct tt *t);
+/* The server side closes first: passive open, close(), our FIN, the peer's
+ * ACK and FIN, our ACK: one TIME_WAIT record for 10.0.0.1:80 <->
+ * 10.0.0.2:40000 (as with an HTTP server). Set t->peer_ts before the call
+ * (0: no timestamps). */
+bool tt_server_in_time_wait(struct tt *t);
 
 #define TT_PEER_ISS 0xfffffff0u
 
