@@ -64,6 +64,7 @@ struct tcpw_config {
     /* --- TIME_WAIT, added after the first release (new fields go at the end) --- */
     uint32_t tcp_tw_overflow_policy; /* At tcp_max_tw_buckets: 0 refuse TIME_WAIT (Linux), 1 evict the oldest record. */
     uint32_t tcp_quiet_time; /* RFC 9293 §3.4.3: 1 = for MSL after creation, unless a TIME_WAIT table was loaded (tcpw_tw_load), connect() fails with EAGAIN and SYNs to listeners are dropped (ListenDrops); 0 off (Linux, default). */
+    uint32_t tcp_tw_dest_quota; /* Most TIME_WAIT records per (local address, remote address, remote port); beyond it the closing connection goes without TIME_WAIT (TcpExtTWQuotaRefused); 0 no quota (Linux, default). */
 };
 
 /* Linux's defaults. Immutable; copy it to change values. */

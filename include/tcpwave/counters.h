@@ -67,7 +67,8 @@ extern "C" {
     X(ICMP_RATE_LIMITED, "TcpExt", "IcmpRateLimited",                                              \
       "ICMP errors not sent: rate limit (tcpwave; Linux counts IcmpOutRateLimitGlobal)")           \
     X(TW_EVICTED, "TcpExt", "TWEvicted",                                                           \
-      "TIME_WAIT records evicted for a newer one at tcp_max_tw_buckets (tcpwave-specific)")
+      "TIME_WAIT records evicted for a newer one at tcp_max_tw_buckets (tcpwave-specific)")      \
+    X(TW_QUOTA_REFUSED, "TcpExt", "TWQuotaRefused", "TIME_WAIT refused: per-destination quota (tcpwave)")
 
 enum tcpw_counter {
 #define TCPW_COUNTER_ENUM(id, group, name, help) TCPW_CTR_##id,

@@ -83,6 +83,17 @@ uint64_t tcpw_stack_counter(const struct tcpw_stack *stack, enum tcpw_counter c)
 /* Number of inbound packets dropped for `reason`; 0 out of range. */
 uint64_t tcpw_stack_drops(const struct tcpw_stack *stack, enum tcpw_drop_reason reason);
 
+/* Receives the stack's log lines, such as Linux's rate-limited "time wait
+ * bucket table overflow". `message` is a NUL-terminated line without a
+ * newline, owned by the stack and valid only during the call. The callback
+ * is called inside the stack and must not call back into the same stack. */
+typedef void (*tcpw_log_fn)(void *user, const char *message);
+
+/* Sets the log callback and the `user` passed to it unchanged; fn NULL
+ * (the default) disables logging. Each kind of message is rate-limited to
+ * one per second of the stack's time; counters count every event. */
+void tcpw_set_log_fn(struct tcpw_stack *stack, tcpw_log_fn fn, void *user);
+
 /* Explains a tcpwave error code (a negative errno or a positive drop
  * reason). Returns a static string; never NULL. */
 const char *tcpw_strerror(int err);

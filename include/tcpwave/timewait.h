@@ -110,8 +110,8 @@ int tcpw_tw_save(const struct tcpw_stack *stack, const char *path, uint64_t real
  * version, a field out of range, a duplicate 4-tuple, a count or checksum
  * that does not match, truncation, anything after the end line), with
  * nothing loaded and the quiet time untouched; -EBUSY when the table is not
- * empty; -ENOBUFS when more records would remain than tcp_max_tw_buckets;
- * -ENOMEM; or the negative errno of opening/reading the file. */
+ * empty; -ENOBUFS when more records would remain than tcp_max_tw_buckets
+ * or than tcp_tw_dest_quota for one destination (nothing loaded); -ENOMEM; or the negative errno of opening/reading the file. */
 int tcpw_tw_load(struct tcpw_stack *stack, const char *path, uint64_t realtime_us);
 
 /* ---- ports toward one destination (the cost of TIME_WAIT for a client) ---- */

@@ -51,6 +51,7 @@ const struct tcpw_config tcpw_config_linux_defaults = {
     .ip_local_port_range_max = 60999,
     .tcp_tw_overflow_policy = 0, /* Linux has no choice: it refuses */
     .tcp_quiet_time = 0,         /* Linux (and every other stack) has none */
+    .tcp_tw_dest_quota = 0,      /* Linux has none */
 };
 
 /* A row: the public description plus where the value is stored. `field2` is
@@ -92,6 +93,10 @@ static const struct param_row params[] = {
         "at tcp_max_tw_buckets: 0 the closing connection goes without TIME_WAIT "
         "(TcpExtTCPTimeWaitOverflow), 1 the oldest record is evicted for it (TcpExtTWEvicted)",
         "Linux has no such tunable and always does 0; 1 is what FreeBSD (before 14) and lwIP do"),
+    ROW(tcp_tw_dest_quota, "tcp_tw_dest_quota", TCPW_PARAM_COUNT, 0, 2147483647,
+        "most TIME_WAIT records per (local address, remote address, remote port); beyond it the "
+        "closing connection goes without TIME_WAIT (TcpExtTWQuotaRefused); 0 means no quota",
+        "Linux has no per-destination limit, only tcp_max_tw_buckets"),
     ROW(tcp_quiet_time, "tcp_quiet_time", TCPW_PARAM_BOOL, 0, 1,
         "RFC 9293 3.4.3 quiet time: for MSL after start, unless a saved TIME_WAIT table was "
         "loaded, connect() fails with EAGAIN and SYNs to listeners are dropped (ListenDrops)",

@@ -28,6 +28,26 @@ uint64_t tcpw__stack_rand(struct tcpw_stack *s) { return splitmix64(&s->rng); }
 
 uint16_t tcpw__stack_ip_id(struct tcpw_stack *s) { return s->ip_id++; }
 
+void tcpw__log_ratelimited(struct tcpw_stack *s, uint64_t *last, const char *message)
+{
+    /* Linux prints such lines through net_ratelimit(); tcpwave allows one
+     * per second of the stack's own time per kind of message. */
+    if (!s->log)
+        return;
+    if (*last != 0 && s->now - (*last - 1u) < 1000000u)
+        return;
+    *last = s->now + 1u;
+    s->log(s->log_user, message);
+}
+
+void tcpw_set_log_fn(struct tcpw_stack *stack, tcpw_log_fn fn, void *user)
+{
+    if (!stack)
+        return;
+    stack->log = fn;
+    stack->log_user = fn ? user : NULL;
+}
+
 int tcpw_stack_create(const struct tcpw_stack_params *params, uint64_t now, struct tcpw_stack **out)
 {
     const struct tcpw_config *cfg;

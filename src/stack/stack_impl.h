@@ -29,6 +29,8 @@ struct tcpw_stack {
     uint64_t counters[TCPW_CTR_COUNT];
     uint64_t drops[TCPW_DROP_COUNT];
     struct tcpw_tcp_state *tcp; /* connections, TIME_WAIT, sockets (tcp/tcp.h) */
+    tcpw_log_fn log;            /* NULL: no logging */
+    void *log_user;
 };
 
 static inline void tcpw__count(struct tcpw_stack *s, enum tcpw_counter c) { s->counters[c]++; }
@@ -42,6 +44,12 @@ void tcpw__stack_send(struct tcpw_stack *s, const uint8_t *pkt, size_t len);
 
 /* Next pseudo-random 64-bit value of the stack's own generator. */
 uint64_t tcpw__stack_rand(struct tcpw_stack *s);
+
+/* Passes `message` to the log callback unless one of its kind was passed
+ * less than a second ago. `*last` is the kind's state, kept by the caller:
+ * 0 before the first message, then the time of the last one plus 1 (so that
+ * a message at time 0 counts). Nothing happens without a callback. */
+void tcpw__log_ratelimited(struct tcpw_stack *s, uint64_t *last, const char *message);
 
 /* Next IPv4 identification value. */
 uint16_t tcpw__stack_ip_id(struct tcpw_stack *s);

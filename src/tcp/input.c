@@ -170,6 +170,15 @@ void tcpw__conn_established_passive(struct tcpw_conn *c)
 
 /* --- SYN-SENT (RFC 9293 §3.10.7.3) --- */
 
+/* True when `ts_ecr` lies in [our TSval when the first SYN was sent, our
+ * TSval now] (wrap-safe). The 1 ms clock is read the way tcpw__ts_now()
+ * reads it, so a SYN,ACK echoing the first SYN's own TSval is accepted. */
+static bool ts_ecr_of_our_syn(const struct tcpw_conn *c, uint32_t ts_ecr)
+{
+    uint32_t first = (uint32_t)(c->rtt_start / 1000u) + c->ts_offset;
+    return ts_ecr - first <= tcpw__ts_now(c) - first;
+}
+
 static void syn_sent_input(struct tcpw_conn *c, const struct tcpw_packet *p)
 {
     const struct tcpw_tcp *seg = &p->l4.tcp;
@@ -184,6 +193,20 @@ static void syn_sent_input(struct tcpw_conn *c, const struct tcpw_packet *p)
             return;
         }
         ack_ok = true;
+        /* RFC 7323 §5.3 applied to the handshake as Linux does it
+         * (tcp_rcv_synsent_state_process(), PAWSActive): with timestamps
+         * offered, a SYN,ACK (or RST,ACK) whose TSecr is not a TSval we sent
+         * for this SYN, i.e. outside [our clock when the first SYN left,
+         * our clock now], is an old duplicate. It is answered like a bad
+         * ACK, <SEQ=SEG.ACK><CTL=RST> (nothing for a RST), and the
+         * connection stays in SYN-SENT for a good SYN,ACK. */
+        if (s->cfg.tcp_timestamps && seg->opts.has_ts && seg->opts.ts_ecr &&
+            !ts_ecr_of_our_syn(c, seg->opts.ts_ecr)) {
+            tcpw__count(s, TCPW_CTR_PAWS_ACTIVE);
+            if (!(seg->flags & TCPW_RST))
+                tcpw__tcp_send_reset_for(s, p);
+            return;
+        }
     }
     /* "Second, check the RST bit": with an acceptable ACK the connection is
      * refused; without an ACK the RST is dropped (RFC 5961 §3.2 too). */

@@ -239,6 +239,99 @@ static void maybe_compact(struct tcpw_tw_table *t)
         compact(t);
 }
 
+/* ---- records per destination (tcp_tw_dest_quota) ---- */
+
+#define DEST_INITIAL 16u
+
+static uint32_t dest_hash(const struct tcpw_tw_table *t, const struct tcpw_tuple *u)
+{
+    struct tcpw_tuple key = {.laddr = u->laddr, .raddr = u->raddr, .rport = u->rport};
+    return (uint32_t)tcpw_tuple_hash(t->stack->tcp->secret, &key);
+}
+
+/* The entry of u's destination, or the free entry where it would go. The
+ * table is at most half full, so a free entry ends every probe. */
+static struct tcpw_tw_dest *dest_slot(const struct tcpw_tw_table *t, const struct tcpw_tuple *u,
+                                      uint32_t hash)
+{
+    for (uint32_t i = hash & t->dest_mask;; i = (i + 1u) & t->dest_mask) {
+        struct tcpw_tw_dest *d = &t->dests[i];
+        if (!d->count || (d->laddr == u->laddr && d->raddr == u->raddr && d->rport == u->rport))
+            return d;
+    }
+}
+
+static uint32_t dest_count(const struct tcpw_tw_table *t, const struct tcpw_tuple *u)
+{
+    return t->dests ? dest_slot(t, u, dest_hash(t, u))->count : 0;
+}
+
+/* Makes room for one more destination, so that dest_inc() cannot fail. */
+static int dest_reserve(struct tcpw_tw_table *t)
+{
+    uint64_t cap = t->dests ? (uint64_t)t->dest_mask + 1u : 0, ncap;
+    struct tcpw_tw_dest *old = t->dests, *nd;
+
+    if (cap && 2u * ((uint64_t)t->dest_used + 1u) <= cap)
+        return 0;
+    ncap = cap ? 2u * cap : DEST_INITIAL;
+    if (ncap > (UINT64_C(1) << 31))
+        return -ENOMEM;
+    nd = calloc((size_t)ncap, sizeof(*nd));
+    if (!nd)
+        return -ENOMEM;
+    t->dests = nd;
+    t->dest_mask = (uint32_t)(ncap - 1u);
+    for (uint64_t i = 0; i < cap; i++) {
+        if (old[i].count) {
+            struct tcpw_tuple u = {.laddr = old[i].laddr, .raddr = old[i].raddr,
+                                   .rport = old[i].rport};
+            *dest_slot(t, &u, old[i].hash) = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+static void dest_inc(struct tcpw_tw_table *t, const struct tcpw_tuple *u)
+{
+    uint32_t hash = dest_hash(t, u);
+    struct tcpw_tw_dest *d = dest_slot(t, u, hash);
+
+    if (!d->count) {
+        assert(2u * ((uint64_t)t->dest_used + 1u) <= (uint64_t)t->dest_mask + 1u);
+        d->laddr = u->laddr;
+        d->raddr = u->raddr;
+        d->rport = u->rport;
+        d->hash = hash;
+        t->dest_used++;
+    }
+    d->count++;
+}
+
+static void dest_dec(struct tcpw_tw_table *t, const struct tcpw_tuple *u)
+{
+    struct tcpw_tw_dest *d = dest_slot(t, u, dest_hash(t, u));
+    uint32_t i, j;
+
+    assert(d->count); /* every live record was counted */
+    if (--d->count)
+        return;
+    t->dest_used--;
+    /* Linear probing's deletion without tombstones: entries after the hole
+     * whose home is not cyclically in (hole, entry] move back into it. */
+    i = (uint32_t)(d - t->dests);
+    for (j = (i + 1u) & t->dest_mask; t->dests[j].count; j = (j + 1u) & t->dest_mask) {
+        uint32_t home = t->dests[j].hash & t->dest_mask;
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays)
+            continue;
+        t->dests[i] = t->dests[j];
+        t->dests[j].count = 0;
+        i = j;
+    }
+}
+
 /* ---- time ---- */
 
 /* The full expiry of a record, from its 36 stored bits and a time `base`
@@ -305,6 +398,8 @@ static void rearm(struct tcpw_tw_table *t)
 static void tw_kill(struct tcpw_tw_table *t, struct tcpw_tw *tw)
 {
     index_unlink(t, tw);
+    if (t->dests)
+        dest_dec(t, &tw->tuple);
     tw->tuple.lport = 0;
     t->dead++;
     t->count--;
@@ -493,8 +588,11 @@ void tcpw__tw_fini(struct tcpw_stack *s)
     tcpw_timer_cancel(&s->wheel, &t->timer);
     free(t->chunks);
     free(t->buckets);
+    free(t->dests);
     t->chunks = NULL;
     t->buckets = NULL;
+    t->dests = NULL;
+    t->dest_used = 0;
     t->count = 0;
     t->dead = 0;
     t->head = t->tail;
@@ -531,12 +629,28 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
         if (s->now + remaining >= t->lifetime_us)
             age = age > since_start_s ? age - (uint32_t)since_start_s : 0;
     }
+    if (s->cfg.tcp_tw_dest_quota) {
+        /* tcp_tw_dest_quota: one busy destination may not take the whole
+         * table. Over quota the connection goes without TIME_WAIT, whatever
+         * tcp_tw_overflow_policy says (evicting would only move the
+         * problem to another destination's record). */
+        if (dest_count(t, &p->tuple) >= s->cfg.tcp_tw_dest_quota) {
+            tcpw__count(s, TCPW_CTR_TW_QUOTA_REFUSED);
+            return -ENOBUFS;
+        }
+        if (dest_reserve(t) != 0) {
+            tcpw__count(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW);
+            return -ENOMEM;
+        }
+    }
     if (t->count >= s->cfg.tcp_max_tw_buckets) {
         if (s->cfg.tcp_tw_overflow_policy != 1 || t->count == 0) {
-            /* Linux: "TCP: time wait bucket table overflow"; the connection
-             * is closed without TIME_WAIT protection. tcpwave has no log:
-             * the counter is the signal. */
+            /* Linux: "TCP: time wait bucket table overflow", rate-limited;
+             * the connection is closed without TIME_WAIT protection. The
+             * counter counts every one, the log line (tcpw_set_log_fn) at
+             * most one a second. */
             tcpw__count(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW);
+            tcpw__log_ratelimited(s, &t->overflow_logged, "TCP: time wait bucket table overflow");
             return -ENOBUFS;
         }
         /* FreeBSD (tcp_tw_2msl_scan(reuse), before 14) and lwIP
@@ -565,6 +679,8 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
     set_expiry(tw, s->now + remaining);
     set_ts_age(tw, p->ts_ok ? age : 0);
     index_insert(t, pos);
+    if (s->cfg.tcp_tw_dest_quota)
+        dest_inc(t, &tw->tuple);
     t->count++;
     s->tcp->state_counts[TCPW_TIME_WAIT]++;
     head_settle(t); /* drops the tombstone log_append leaves at TW_NIL, if any */
@@ -620,7 +736,8 @@ size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s)
     const struct tcpw_tw_table *t = &s->tcp->tw;
     return (size_t)t->nchunks * TW_CHUNK_RECORDS * sizeof(struct tcpw_tw) +
            ((size_t)t->chunk_mask + 1u) * sizeof(*t->chunks) +
-           ((size_t)t->bucket_mask + 1u) * sizeof(*t->buckets);
+           ((size_t)t->bucket_mask + 1u) * sizeof(*t->buckets) +
+           (t->dests ? ((size_t)t->dest_mask + 1u) * sizeof(*t->dests) : 0u);
 }
 
 void tcpw__tw_enter(struct tcpw_conn *c)

@@ -118,6 +118,25 @@ struct tcpw_tw_table {
     /* RFC 9293 §3.4.3 quiet time (tcp_quiet_time): no connection opens
      * before this instant, µs of stack time; 0 when there is none. */
     uint64_t quiet_until;
+    /* tcpw__log_ratelimited()'s state for "time wait bucket table
+     * overflow". */
+    uint64_t overflow_logged;
+    /* tcp_tw_dest_quota: live records per destination (local address,
+     * remote address, remote port), so that the quota is checked in O(1).
+     * Open addressing with linear probing, at most half full, entries with
+     * count 0 are free; NULL while the quota is 0 (nothing is kept then).
+     * It does not shrink: its size follows the peak number of destinations,
+     * which tcp_max_tw_buckets bounds. */
+    struct tcpw_tw_dest *dests;
+    uint32_t dest_mask; /* capacity - 1 */
+    uint32_t dest_used; /* entries with count > 0 */
+};
+
+struct tcpw_tw_dest {
+    uint32_t laddr, raddr;
+    uint32_t hash;  /* of (laddr, raddr, rport), kept for growth and deletion */
+    uint32_t count; /* live records; 0: a free entry */
+    uint16_t rport;
 };
 
 /* Sets up the empty table. Returns 0, -ENOMEM, or -EINVAL when 2MSL does not
@@ -134,7 +153,9 @@ void tcpw__tw_enter(struct tcpw_conn *c);
 
 /* Adds a record for p (whose tuple must not be in the table), expiring 2MSL
  * from now, with the overflow policy applied. Returns 0; -ENOBUFS when the
- * table is full and the policy refuses (counted TCPTimeWaitOverflow); or
+ * table is full and the policy refuses (counted TCPTimeWaitOverflow, and
+ * logged at most once a second) or p's destination already holds
+ * tcp_tw_dest_quota records (counted TWQuotaRefused, whatever the policy); or
  * -ENOMEM (also counted TCPTimeWaitOverflow: the connection goes without
  * TIME_WAIT either way). Evicting the oldest counts TWEvicted. Does not touch
  * connections or traces beyond the evicted record's TIME_WAIT => CLOSED. */

@@ -501,6 +501,111 @@ static void test_public_api(void)
     tcpw_stack_destroy(s);
 }
 
+/* tcp_tw_dest_quota: the per-destination counts (an open-addressing map
+ * with backward-shift deletion) against a brute-force count over every live
+ * record, through random adds, removals, restarts, expiries and growth. */
+struct dest_key {
+    uint32_t raddr;
+    uint16_t rport;
+    uint32_t n;
+};
+
+static int count_dest(void *user, const struct tcpw_tw *tw)
+{
+    struct dest_key *k = user;
+    if (tw->tuple.laddr == LADDR && tw->tuple.raddr == k->raddr && tw->tuple.rport == k->rport)
+        k->n++;
+    return 0;
+}
+
+static uint32_t brute_count(struct tcpw_stack *s, uint32_t raddr, uint16_t rport)
+{
+    struct dest_key k = {raddr, rport, 0};
+    tcpw__tw_walk(s, count_dest, &k);
+    return k.n;
+}
+
+static void test_dest_quota_random(void)
+{
+    struct tcpw_config cfg = tcpw_config_linux_defaults;
+    struct tcpw_stack_params sp;
+    struct tcpw_stack *s = NULL;
+    uint64_t rng = 7, refused = 0;
+
+    cfg.tcp_tw_dest_quota = 3;
+    memset(&sp, 0, sizeof(sp));
+    sp.addr = LADDR;
+    sp.config = &cfg;
+    sp.seed = 9;
+    CHECK_EQ_I(tcpw_stack_create(&sp, SEC, &s), 0);
+    for (int i = 0; i < 40000; i++) {
+        uint32_t r, raddr;
+        uint16_t rport, lport;
+        struct tcpw_tuple u;
+        struct tcpw_tw *tw;
+
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        r = (uint32_t)(rng >> 33);
+        raddr = 0x0b000000u + (r % 97u);
+        rport = (uint16_t)(80u + (r >> 8) % 3u);
+        lport = (uint16_t)(1024u + (r >> 12) % 8u);
+        u.laddr = LADDR;
+        u.raddr = raddr;
+        u.rport = rport;
+        u.lport = lport;
+        tw = tcpw__tw_find(s, &u);
+        switch ((r >> 20) % 8u) {
+        case 0:
+        case 1:
+            if (tw)
+                tcpw__tw_remove(s, tw);
+            break;
+        case 2:
+            if (tw)
+                tcpw__tw_restart(s, tw);
+            break;
+        case 3:
+            advance(s, (r >> 24) * 10000ull);
+            break;
+        default:
+            if (!tw) {
+                struct tcpw_tw_proto p;
+                uint32_t before = brute_count(s, raddr, rport);
+                int err;
+                memset(&p, 0, sizeof(p));
+                p.tuple = u;
+                err = tcpw__tw_add(s, &p);
+                if (before >= 3u) {
+                    CHECK_EQ_I(err, -ENOBUFS);
+                    refused++;
+                } else {
+                    CHECK_EQ_I(err, 0);
+                }
+            }
+            break;
+        }
+        if (i % 1000 == 0) {
+            const struct tcpw_tw_table *t = &s->tcp->tw;
+            uint64_t sum = 0;
+            for (uint32_t j = 0; t->dests && j <= t->dest_mask; j++) {
+                const struct tcpw_tw_dest *d = &t->dests[j];
+                if (!d->count)
+                    continue;
+                sum += d->count;
+                CHECK_EQ(d->count, brute_count(s, d->raddr, d->rport));
+            }
+            CHECK_EQ(sum, t->count);
+        }
+    }
+    CHECK(refused > 0);
+    CHECK_EQ(tcpw_stack_counter(s, TCPW_CTR_TW_QUOTA_REFUSED), refused);
+    CHECK_EQ(tcpw_stack_counter(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW), 0);
+    advance(s, 2 * L_US);
+    CHECK_EQ(tcpw_tw_count(s), 0);
+    CHECK_EQ(s->tcp->tw.dest_used, 0);
+    tcpw_stack_destroy(s);
+}
+
 int main(void)
 {
     RUN(test_model_random_ops);
@@ -511,5 +616,6 @@ int main(void)
     RUN(test_overflow_refuse);
     RUN(test_overflow_evict_oldest);
     RUN(test_public_api);
+    RUN(test_dest_quota_random);
     return check_summary();
 }
