@@ -7,10 +7,18 @@
  * of those ports toward 10.0.0.2:80 is held by TIME_WAIT records
  * (tcpw__tw_add), and --sockets other sockets are open (bound below the
  * range, as an application's listeners and clients would be). Then
- * --connects times: socket(); [time] tcpw_connect() [time]; close() (in
- * SYN_SENT: the port is free again), so the held fraction stays fixed. The
- * figure is the mean ns per tcpw_connect(), median over --runs runs, and the
- * ports probed per connect (next_ephemeral's advance).
+ * connect()s: socket(); [time] tcpw_connect() [time]; close() (in
+ * SYN_SENT: the port is free again), so the held fraction stays fixed:
+ * first as many as the RFC 6056 sequence needs to sweep the range once
+ * (cold), then --connects more (steady). The figures are the mean ns per
+ * tcpw_connect() of each phase, median over --runs runs; the
+ * positions of the RFC 6056 sequence walked per connect (next_ephemeral's
+ * advance: what the algorithm decides, ~1 / (1 - held)); and the ports
+ * actually looked up per connect (is_free calls: what it costs — a busy
+ * destination's bitmap jumps over held runs, tcp/port_holds.h). In the
+ * cold phase the bitmap learns the held ports (one lookup each, once); a
+ * client whose own connections made the records has them known as they
+ * appear, so steady is what a long-running client pays.
  *
  * Linux: `bench_connect --linux` is run by bench/run-connect.sh inside a
  * private network namespace with a 1000-port ip_local_port_range and
@@ -78,9 +86,29 @@ static uint64_t xorshift(uint64_t *x)
     return *x;
 }
 
+struct run_result {
+    double ns, positions, lookups; /* steady, per connect */
+    double cold_ns, cold_lookups;  /* the first sweep, per connect */
+};
+
+/* socket(); [timed] connect(); close() (in SYN_SENT: the port is free
+ * again). Adds the ns to *total. Returns 0 or -1. */
+static int one_connect(struct tcpw_stack *s, double *total)
+{
+    int fd = tcpw_socket(s), err;
+    double t0;
+
+    if (fd < 0)
+        return -1;
+    t0 = now_ns();
+    err = tcpw_connect(s, fd, PEER_ADDR, PEER_PORT);
+    *total += now_ns() - t0;
+    return err == -EINPROGRESS && tcpw_close(s, fd) == 0 ? 0 : -1;
+}
+
 /* One tcpwave run at `pct` percent held. Returns 0 or -1. */
 static int tcpwave_once(unsigned pct, uint32_t connects, uint32_t nsocks, uint64_t seed,
-                        double *ns, double *probes)
+                        struct run_result *r)
 {
     struct tcpw_config cfg = tcpw_config_linux_defaults;
     struct tcpw_stack_params sp;
@@ -129,22 +157,27 @@ static int tcpwave_once(unsigned pct, uint32_t connects, uint32_t nsocks, uint64
         if (fd < 0 || tcpw_bind(s, fd, 0, (uint16_t)(1024 + i)) != 0)
             goto out;
     }
-    uint32_t start = s->tcp->ports.next_ephemeral;
-    for (uint32_t i = 0; i < connects; i++) {
-        int fd = tcpw_socket(s);
-        double t0, t1;
-        int err;
-        if (fd < 0)
+    /* Cold: the connects of the first sweep of the sequence over the
+     * range, right after the records appeared; a busy destination learns
+     * its held ports during it. Then steady: --connects more. */
+    uint32_t start = s->tcp->ports.next_ephemeral, n = 0;
+    uint64_t asked = s->tcp->ports.asked;
+    double cold_total = 0;
+    while ((uint32_t)(s->tcp->ports.next_ephemeral - start) < num) {
+        if (one_connect(s, &cold_total) != 0)
             goto out;
-        t0 = now_ns();
-        err = tcpw_connect(s, fd, PEER_ADDR, PEER_PORT);
-        t1 = now_ns();
-        total += t1 - t0;
-        if (err != -EINPROGRESS || tcpw_close(s, fd) != 0)
-            goto out;
+        n++;
     }
-    *ns = total / connects;
-    *probes = (double)(uint32_t)(s->tcp->ports.next_ephemeral - start) / connects;
+    r->cold_ns = cold_total / n;
+    r->cold_lookups = (double)(s->tcp->ports.asked - asked) / n;
+    start = s->tcp->ports.next_ephemeral;
+    asked = s->tcp->ports.asked;
+    for (uint32_t i = 0; i < connects; i++)
+        if (one_connect(s, &total) != 0)
+            goto out;
+    r->ns = total / connects;
+    r->positions = (double)(uint32_t)(s->tcp->ports.next_ephemeral - start) / connects;
+    r->lookups = (double)(s->tcp->ports.asked - asked) / connects;
     rc = 0;
 out:
     free(perm);
@@ -323,29 +356,46 @@ int main(int argc, char **argv)
                 kns[i] = median(kv[i], kn[i]);
     }
 
-    printf("| port range held (TIME_WAIT) | tcpwave ns / connect() | tcpwave ports probed / "
+    printf("| port range held (TIME_WAIT) | tcpwave ns / connect() | RFC 6056 sequence positions / "
+           "connect() | ports looked up / connect() | cold: ns / connect() | cold: ports looked up / "
            "connect() | Linux ns / connect() (%" PRIu32 "-port range) |\n",
            knum);
-    printf("|---:|---:|---:|---:|\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int f = 0; f < NFRAC; f++) {
-        double v[MAX_RUNS], pr[MAX_RUNS];
+        double v[5][MAX_RUNS], m[5];
         /* One untimed warm-up run first (page faults, malloc's arenas). */
         for (int r = -1; r < runs; r++) {
+            struct run_result res;
             if (tcpwave_once(fractions[f], connects, nsocks, 0x9e3779b97f4a7c15ull + (uint64_t)r,
-                             &v[r < 0 ? 0 : r], &pr[r < 0 ? 0 : r]) != 0) {
+                             &res) != 0) {
                 fprintf(stderr, "bench_connect: tcpwave run at %u%% failed\n", fractions[f]);
                 return 1;
             }
+            if (r < 0)
+                continue;
+            v[0][r] = res.ns;
+            v[1][r] = res.positions;
+            v[2][r] = res.lookups;
+            v[3][r] = res.cold_ns;
+            v[4][r] = res.cold_lookups;
         }
-        double m = median(v, runs), p = median(pr, runs);
+        for (int k = 0; k < 5; k++)
+            m[k] = median(v[k], runs);
         char k[32] = "—";
         if (kns[f] > 0)
             snprintf(k, sizeof(k), "%.0f", kns[f]);
-        printf("| %u %% | %.0f | %.1f | %s |\n", fractions[f], m, p, k);
-        /* Smoke: with a random 99 % held, about 100 probes; anything
-         * far off means the picker or the fill is broken. */
-        if (smoke && (p < 0.5 || p > (fractions[f] == 99 ? 1000.0 : 100.0))) {
+        printf("| %u %% | %.0f | %.1f | %.2f | %.0f | %.2f | %s |\n", fractions[f], m[0], m[1],
+               m[2], m[3], m[4], k);
+        /* Smoke: with a random 99 % held, about 100 positions; anything
+         * far off means the picker or the fill is broken. The lookups must
+         * stay O(1) however full the range: a few per connect. */
+        if (smoke && (m[1] < 0.5 || m[1] > (fractions[f] == 99 ? 1000.0 : 100.0))) {
             fprintf(stderr, "bench_connect: smoke probes out of range\n");
+            return 1;
+        }
+        if (smoke && (m[2] < 0.5 || m[2] > 4.0)) {
+            fprintf(stderr, "bench_connect: %.2f lookups per connect at %u%%: not O(1)\n", m[2],
+                    fractions[f]);
             return 1;
         }
     }

@@ -8,9 +8,10 @@
  * 4-tuple; these calls show what it holds.
  *
  * None of the observability functions changes the stack or allocates; all
- * are O(1) except the two walks, which are O(records). tcpw_tw_save/_load
- * and tcpw_port_usage (below) are the exceptions, documented each. They read the state as of the
- * last tcpw_stack_input()/tcpw_stack_advance(): records due by then are gone.
+ * are O(1) except the two walks, which are O(records). tcpw_tw_save/_load,
+ * tcpw_port_usage and tcpw_port_usage_foreach (below) are the exceptions,
+ * documented each. They read the state as of the last
+ * tcpw_stack_input()/tcpw_stack_advance(): records due by then are gone.
  */
 #ifndef TCPWAVE_TIMEWAIT_H
 #define TCPWAVE_TIMEWAIT_H
@@ -134,6 +135,36 @@ struct tcpw_port_usage {
  * allocates. */
 int tcpw_port_usage(const struct tcpw_stack *stack, uint32_t laddr, uint32_t raddr,
                     uint16_t rport, struct tcpw_port_usage *out);
+
+/* One destination of tcpw_port_usage_foreach() (a copy; owns nothing). */
+struct tcpw_port_dest_usage {
+    uint32_t laddr;               /* local address, host byte order */
+    uint32_t raddr;               /* remote address, host byte order */
+    uint16_t rport;               /* remote port, host byte order */
+    struct tcpw_port_usage usage; /* exactly what tcpw_port_usage() reports for it */
+};
+
+/* Calls fn(user, d) once for every destination (laddr, raddr, rport) toward
+ * which at least one port of ip_local_port_range is held by a live
+ * connection (orphans and handshakes included) or a TIME_WAIT record, so a
+ * client sees a destination's ports run out before connect() fails with
+ * -EADDRNOTAVAIL. Destinations that hold nothing are not visited (all their
+ * ports but the listeners' are free). Order: the most held
+ * (connections + time_wait) first, ties by raddr, then rport, then laddr,
+ * ascending; the same state gives the same order every time. Each d->usage
+ * counts a port once, connection before TIME_WAIT before listener, as
+ * tcpw_port_usage() does. `d` is valid only during the call; fn returns 0
+ * to go on, nonzero to stop, and must not change the stack.
+ * Returns 0 after the last destination (also when there is none), fn's
+ * nonzero value if it stopped the walk, -EINVAL for a NULL stack or fn, or
+ * -ENOMEM (fn was then not called). Allocates: yes, temporarily (a table of
+ * the destinations and an array of the listeners in the range, freed before
+ * it returns). O(connections + table buckets + records + listeners x local
+ * addresses + destinations x log(destinations)), against O(range) for each
+ * tcpw_port_usage() call. */
+int tcpw_port_usage_foreach(const struct tcpw_stack *stack,
+                            int (*fn)(void *user, const struct tcpw_port_dest_usage *d),
+                            void *user);
 
 #ifdef __cplusplus
 }

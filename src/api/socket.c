@@ -134,20 +134,16 @@ static bool sock_holds_port(const struct tcpw_stack *s, uint16_t port)
     return (s->tcp->bound_ports[port >> 6] >> (port & 63)) & 1u;
 }
 
-/* Whether any live connection (orphans included) uses local port `port`. */
-static bool conn_holds_port(struct tcpw_stack *s, uint16_t port)
+/* Whether any live connection (orphans included) uses local port `port`:
+ * O(1), from the per-port counts of tcp/port_holds. */
+static bool conn_holds_port(const struct tcpw_stack *s, uint16_t port)
 {
-    const struct tcpw_tuple_table *t = &s->tcp->conns;
-    for (size_t b = 0; b <= t->mask; b++)
-        for (const struct tcpw_tuple_node *n = t->buckets[b]; n; n = n->next)
-            if (n->tuple.lport == port)
-                return true;
-    return false;
+    return tcpw__holds_conn_on(s, port);
 }
 
-static bool tw_holds_port(struct tcpw_stack *s, uint16_t port)
+static bool tw_holds_port(const struct tcpw_stack *s, uint16_t port)
 {
-    return tcpw__tw_port_in_use(s, port);
+    return tcpw__holds_tw_on(s, port);
 }
 
 bool tcpw__port_in_use(struct tcpw_stack *s, uint16_t port)
@@ -159,7 +155,14 @@ static bool bind_port_free(void *user, uint16_t port)
 {
     struct tcpw_stack *s = user;
     return !sock_holds_port(s, port) && !conn_holds_port(s, port) && !tw_holds_port(s, port);
-} 
+}
+
+/* bind(0) jumps over ports that a socket, connection or record holds. */
+static uint32_t bind_port_skip(void *user, uint32_t index, uint32_t left)
+{
+    struct tcpw_stack *s = user;
+    return tcpw__holds_skip_any(s, s->tcp->bound_ports, index, left);
+}
 
 int tcpw_socket(struct tcpw_stack *s)
 {
@@ -178,10 +181,10 @@ int tcpw_bind(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
     if (addr != 0 && addr != s->addr)
         return -EADDRNOTAVAIL;
     if (port == 0) {
+        const struct tcpw_port_probe probe = {bind_port_free, bind_port_skip, s};
         int err = tcpw_port_pick(&s->tcp->ports, s->addr, 0, 0,
                                  (uint16_t)s->cfg.ip_local_port_range_min,
-                                 (uint16_t)s->cfg.ip_local_port_range_max, bind_port_free, s,
-                                 &port);
+                                 (uint16_t)s->cfg.ip_local_port_range_max, &probe, &port);
         if (err)
             return err;
     } else if (sock_holds_port(s, port)) {
@@ -285,6 +288,8 @@ int tcpw_accept(struct tcpw_stack *s, int fd, uint32_t *addr, uint16_t *port)
 struct connect_pick {
     struct tcpw_stack *s;
     struct tcpw_tuple tuple;
+    struct tcpw_busy_dest *busy;       /* the destination's bitmap, if busy */
+    uint32_t held_here;                /* ports found held toward it */
 };
 
 static bool connect_port_free(void *user, uint16_t port)
@@ -301,10 +306,62 @@ static bool connect_port_free(void *user, uint16_t port)
      * check is O(1): the tuple tables are hashed, and a listener's socket is
      * always bound (listen() binds first), so the bound-port bitmap covers
      * listeners too. */
-    if (sock_holds_port(p->s, port) || tcpw__conn_find(p->s, &t))
+    if (sock_holds_port(p->s, port))
         return false;
-    const struct tcpw_tw *tw = tcpw__tw_find(p->s, &t);
-    return !tw || tcpw__tw_reusable(p->s, tw);
+    const struct tcpw_tw *tw = NULL;
+    if (tcpw__conn_find(p->s, &t) || ((tw = tcpw__tw_find(p->s, &t)) && !tcpw__tw_reusable(p->s, tw))) {
+        p->held_here++;
+        if (p->busy)
+            tcpw__holds_busy_learn(p->s, p->busy, port);
+        return false;
+    }
+    return true;
+}
+
+/* A busy destination's walk jumps over the runs its bitmap and the bound
+ * ports show held (tcp/port_holds.h): the same port as probing each. */
+static uint32_t connect_port_skip(void *user, uint32_t index, uint32_t left)
+{
+    struct connect_pick *p = user;
+    return tcpw__holds_skip_dest(p->s, p->busy, p->s->tcp->bound_ports, index, left);
+}
+
+/* RFC 6056 Algorithm 3 toward the pick's destination; O(1) on average
+ * however much of the range is held, once the destination is busy. */
+static int connect_pick_port(struct tcpw_stack *s, struct connect_pick *pick)
+{
+    const struct tcpw_tuple *u = &pick->tuple;
+    /* A held port may be one tcp_tw_reuse takes over: then every record met
+     * must be judged, and the bitmap (held or not) cannot answer. */
+    bool reuse = tcpw__tw_reuse_applies(s, u->laddr, u->raddr);
+    struct tcpw_port_probe probe = {connect_port_free, NULL, pick};
+    uint16_t lo = (uint16_t)s->cfg.ip_local_port_range_min;
+    uint16_t hi = (uint16_t)s->cfg.ip_local_port_range_max;
+    uint32_t before = s->tcp->ports.next_ephemeral, walked;
+    int err;
+
+    pick->busy = reuse ? NULL : tcpw__holds_busy_find(s, u->laddr, u->raddr, u->rport);
+    if (pick->busy)
+        probe.skip = connect_port_skip;
+    pick->held_here = 0;
+    err = tcpw_port_pick(&s->tcp->ports, u->laddr, u->raddr, u->rport, lo, hi, &probe,
+                         &pick->tuple.lport);
+    if (reuse || pick->busy || pick->held_here < TCPW_BUSY_BUILD)
+        return err;
+    /* A long walk: track this destination from now on (best effort), and
+     * keep what the walk found. Every position it passed was held by a
+     * bound socket or toward this destination; the walk ended on the port
+     * picked, or went round the whole range. */
+    pick->busy = tcpw__holds_busy_build(s, u->laddr, u->raddr, u->rport);
+    walked = s->tcp->ports.next_ephemeral - before - (err ? 0u : 1u);
+    for (uint32_t k = 1; pick->busy && k <= walked; k++) {
+        uint32_t num = (uint32_t)hi - lo + 1u;
+        uint16_t port = err ? (uint16_t)(lo + k - 1u)
+                            : (uint16_t)(lo + ((uint32_t)pick->tuple.lport - lo + num - k % num) % num);
+        if (!sock_holds_port(s, port))
+            tcpw__holds_busy_learn(s, pick->busy, port);
+    }
+    return err;
 }
 
 int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
@@ -350,10 +407,7 @@ int tcpw_connect(struct tcpw_stack *s, int fd, uint32_t addr, uint16_t port)
         if (tw && !tcpw__tw_reusable(s, tw))
             return -EADDRNOTAVAIL;
     } else {
-        err = tcpw_port_pick(&s->tcp->ports, s->addr, addr, port,
-                             (uint16_t)s->cfg.ip_local_port_range_min,
-                             (uint16_t)s->cfg.ip_local_port_range_max, connect_port_free, &pick,
-                             &pick.tuple.lport);
+        err = connect_pick_port(s, &pick);
         if (err)
             return err;
     }

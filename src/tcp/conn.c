@@ -24,7 +24,9 @@ int tcpw__tcp_init(struct tcpw_stack *s)
         memcpy(t->secret + i, &r, 8);
     }
     s->tcp = t;
-    err = tcpw_tuple_table_init(&t->conns, 64, t->secret);
+    err = tcpw__holds_init(s);
+    if (!err)
+        err = tcpw_tuple_table_init(&t->conns, 64, t->secret);
     if (!err)
         err = tcpw__tw_init(s);
     if (!err) {
@@ -34,6 +36,7 @@ int tcpw__tcp_init(struct tcpw_stack *s)
     }
     if (err) {
         tcpw_tuple_table_fini(&t->conns);
+        tcpw__holds_fini(s);
         free(t);
         s->tcp = NULL;
         return err;
@@ -60,6 +63,7 @@ void tcpw__tcp_destroy(struct tcpw_stack *s)
     tcpw__tw_fini(s);
     tcpw__recycle_fini(s);
     tcpw_tuple_table_fini(&t->conns);
+    tcpw__holds_fini(s);
     free(t);
     s->tcp = NULL;
 }
@@ -91,6 +95,7 @@ struct tcpw_conn *tcpw__conn_create(struct tcpw_stack *s, const struct tcpw_tupl
     tcpw_rtt_init(&c->rtt, s->cfg.tcp_rto_initial_ms * 1000u);
     tcpw__timers_init(c);
     tcpw_tuple_table_insert(&s->tcp->conns, &c->node);
+    tcpw__holds_add(s, tuple, TCPW_HOLDER_CONN);
     s->tcp->state_counts[TCPW_CLOSED]++;
     return c;
 }
@@ -149,6 +154,7 @@ void tcpw__conn_destroy(struct tcpw_conn *c)
 
     tcpw__timers_cancel(c);
     tcpw_tuple_table_remove(&s->tcp->conns, &c->node);
+    tcpw__holds_del(s, &c->node.tuple, TCPW_HOLDER_CONN);
     accept_queue_remove(c);
     if (c->sock) {
         if (c->rcv.readable && !c->rd_shut) {

@@ -42,6 +42,7 @@ void tcpw_port_picker_init(struct tcpw_port_picker *p, const uint8_t secret[16],
     /* RFC 6056 §3.3.3: "Initialization at system boot time. Could be
      * random." The caller chooses (a seeded value in the simulator). */
     p->next_ephemeral = start;
+    p->asked = 0;
 }
 
 static uint64_t port_offset(const struct tcpw_port_picker *p, uint32_t laddr, uint32_t raddr,
@@ -63,7 +64,7 @@ static uint64_t port_offset(const struct tcpw_port_picker *p, uint32_t laddr, ui
 }
 
 int tcpw_port_pick(struct tcpw_port_picker *p, uint32_t laddr, uint32_t raddr, uint16_t rport,
-                   uint16_t lo, uint16_t hi, tcpw_port_free_fn is_free, void *user, uint16_t *out)
+                   uint16_t lo, uint16_t hi, const struct tcpw_port_probe *probe, uint16_t *out)
 {
     /* Port 0 is reserved and means "any port" to bind(), so it can never be
      * handed out; an empty range is the caller's error. */
@@ -77,13 +78,22 @@ int tcpw_port_pick(struct tcpw_port_picker *p, uint32_t laddr, uint32_t raddr, u
     uint32_t base =
         (uint32_t)((port_offset(p, laddr, raddr, rport) % num + p->next_ephemeral % num) % num);
 
-    for (uint32_t count = 0; count < num; count++) {
-        uint16_t port = (uint16_t)(lo + (base + count) % num);
-        if (is_free(user, port)) {
+    for (uint32_t count = 0; count < num;) {
+        uint32_t index = (base + count) % num;
+        if (probe->skip) {
+            uint32_t n = probe->skip(probe->user, index, num - count);
+            if (n) {
+                count += n < num - count ? n : num - count;
+                continue;
+            }
+        }
+        p->asked++;
+        if (probe->is_free(probe->user, (uint16_t)(lo + index))) {
             p->next_ephemeral += count + 1;
-            *out = port;
+            *out = (uint16_t)(lo + index);
             return 0;
         }
+        count++;
     }
     p->next_ephemeral += num;
     return -EADDRNOTAVAIL;

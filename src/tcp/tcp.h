@@ -10,6 +10,7 @@
 
 #include "stack/stack_impl.h"
 #include "tcp/hash.h"
+#include "tcp/port_holds.h"
 #include "tcp/ports.h"
 #include "tcp/recycle.h"
 #include "tcp/timewait.h"
@@ -31,6 +32,7 @@ struct tcpw_tcp_state {
      * 8 KiB per stack, so connect()'s per-candidate check is O(1). One bit
      * suffices: bind() refuses a port another socket holds. */
     uint64_t bound_ports[65536 / 64];
+    struct tcpw_port_holds holds;       /* ports held by connections / TIME_WAIT */
     uint64_t state_counts[TCPW_STATE_COUNT]; /* live connections per state */
     uint64_t orphans;                   /* connections the application closed */
 

@@ -397,6 +397,8 @@ static void rearm(struct tcpw_tw_table *t)
  * was the head. Does not rearm or compact (the callers decide). */
 static void tw_kill(struct tcpw_tw_table *t, struct tcpw_tw *tw)
 {
+    struct tcpw_tuple gone = tw->tuple;
+
     index_unlink(t, tw);
     if (t->dests)
         dest_dec(t, &tw->tuple);
@@ -405,6 +407,7 @@ static void tw_kill(struct tcpw_tw_table *t, struct tcpw_tw *tw)
     t->count--;
     t->stack->tcp->state_counts[TCPW_TIME_WAIT]--;
     head_settle(t);
+    tcpw__holds_del(t->stack, &gone, TCPW_HOLDER_TW);
 }
 
 /* The head leaves by expiry or eviction: TIME_WAIT => CLOSED in the trace. */
@@ -447,15 +450,17 @@ void tcpw__tw_remove(struct tcpw_stack *s, struct tcpw_tw *tw)
 /* 127.0.0.0/8 (RFC 1122 §3.2.1.3 (g)), Linux's ipv4_is_loopback(). */
 static bool addr_is_loopback(uint32_t addr) { return (addr >> 24) == 127u; }
 
-bool tcpw__tw_reusable(const struct tcpw_stack *s, const struct tcpw_tw *tw)
+bool tcpw__tw_reuse_applies(const struct tcpw_stack *s, uint32_t laddr, uint32_t raddr)
 {
-    uint32_t reuse = s->cfg.tcp_tw_reuse;
-
     /* Linux's tcp_twsk_unique(): 2 means loopback only, judged by either
      * address being in 127/8. */
-    if (reuse == 2 && !addr_is_loopback(tw->tuple.laddr) && !addr_is_loopback(tw->tuple.raddr))
-        reuse = 0;
-    if (!reuse)
+    return s->cfg.tcp_tw_reuse == 1 ||
+           (s->cfg.tcp_tw_reuse == 2 && (addr_is_loopback(laddr) || addr_is_loopback(raddr)));
+}
+
+bool tcpw__tw_reusable(const struct tcpw_stack *s, const struct tcpw_tw *tw)
+{
+    if (!tcpw__tw_reuse_applies(s, tw->tuple.laddr, tw->tuple.raddr))
         return false;
     /* Without timestamps nothing tells the old connection's duplicates from
      * the new one's segments but sequence numbers, and the new ISS is only
@@ -681,6 +686,7 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
     index_insert(t, pos);
     if (s->cfg.tcp_tw_dest_quota)
         dest_inc(t, &tw->tuple);
+    tcpw__holds_add(s, &tw->tuple, TCPW_HOLDER_TW);
     t->count++;
     s->tcp->state_counts[TCPW_TIME_WAIT]++;
     head_settle(t); /* drops the tombstone log_append leaves at TW_NIL, if any */
@@ -719,16 +725,6 @@ int tcpw__tw_walk(const struct tcpw_stack *s, int (*fn)(void *user, const struct
             return r;
     }
     return 0;
-}
-
-static int port_match(void *user, const struct tcpw_tw *tw)
-{
-    return tw->tuple.lport == *(const uint16_t *)user;
-}
-
-bool tcpw__tw_port_in_use(const struct tcpw_stack *s, uint16_t port)
-{
-    return tcpw__tw_walk(s, port_match, &port) != 0;
 }
 
 size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s)

@@ -174,6 +174,10 @@ void tcpw__tw_remove(struct tcpw_stack *s, struct tcpw_tw *tw);
  * record (PAWS then rejects the old connection's duplicates, RFC 7323 §5);
  * and TS.Recent at least 1 s old. */
 bool tcpw__tw_reusable(const struct tcpw_stack *s, const struct tcpw_tw *tw);
+/* Whether tcp_tw_reuse may take records between these addresses over at
+ * all (1, or 2 with a loopback address); the record's own conditions are
+ * tcpw__tw_reusable's. */
+bool tcpw__tw_reuse_applies(const struct tcpw_stack *s, uint32_t laddr, uint32_t raddr);
 
 /* Takes over a record judged reusable for a new connection: returns the
  * ISS the new connection must use (Linux's write_seq rule, old SND.NXT +
@@ -198,10 +202,6 @@ uint64_t tcpw__tw_remaining(const struct tcpw_stack *s, const struct tcpw_tw *tw
 /* Age of TS.Recent, whole seconds; a lower bound once the age at the
  * record's last (re)start had reached TW_TS_AGE_MAX. 0 without timestamps. */
 uint32_t tcpw__tw_ts_recent_age_s(const struct tcpw_stack *s, const struct tcpw_tw *tw);
-
-/* Whether any record has local port `port` (bind/listen: EADDRINUSE).
- * O(records); the O(1) port structures are later work of issue 5. */
-bool tcpw__tw_port_in_use(const struct tcpw_stack *s, uint16_t port);
 
 /* Bytes the table holds on the heap: chunks, chunk ring and buckets. */
 size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s);

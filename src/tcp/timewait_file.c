@@ -1,11 +1,11 @@
-/* tcp/ — TIME_WAIT across a restart, and the ports a destination costs.
+/* tcp/ — TIME_WAIT across a restart.
  *
  * RFC 9293 §3.4.3 ("Knowing When to Keep Quiet"): a host that loses its
  * memory of the sequence numbers it used must keep quiet for MSL after
  * starting, or old duplicates may be accepted by new incarnations. Saving
  * the TIME_WAIT records at shutdown and loading them at start keeps that
- * memory instead (tcp_quiet_time is then not needed). RFC 6056 for the
- * ephemeral port range the accounting walks.
+ * memory instead (tcp_quiet_time is then not needed). The ports a
+ * destination costs (tcpw_port_usage) are counted in tcp/port_usage.c.
  *
  * The file format is in include/tcpwave/timewait.h. Everything in a file is
  * untrusted: the parser checks every byte, every number against its range,
@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/sock.h"
 #include "tcp/conn.h"
 #include "tcp/tcp.h"
 #include "tcpwave/timewait.h"
@@ -472,37 +471,4 @@ int tcpw_tw_load(struct tcpw_stack *stack, const char *path, uint64_t realtime_u
     free(r);
     tcpw__tw_quiet_end(stack);
     return kept > INT_MAX ? INT_MAX : (int)kept;
-}
-
-/* ---- ports toward one destination ---- */
-
-int tcpw_port_usage(const struct tcpw_stack *stack, uint32_t laddr, uint32_t raddr, uint16_t rport,
-                    struct tcpw_port_usage *out)
-{
-    /* The lookups below only read; they take a non-const stack. */
-    struct tcpw_stack *s = (struct tcpw_stack *)(uintptr_t)stack;
-    uint32_t lo, hi;
-
-    if (out)
-        memset(out, 0, sizeof(*out));
-    if (!stack || !stack->tcp || !out || raddr == 0 || rport == 0)
-        return -EINVAL;
-    if (laddr == 0)
-        laddr = stack->addr;
-    lo = stack->cfg.ip_local_port_range_min;
-    hi = stack->cfg.ip_local_port_range_max;
-    out->range = hi - lo + 1u;
-    /* O(range) hash lookups, no per-destination structure yet: fine for a
-     * diagnostic call, not for a per-connect() path. */
-    for (uint32_t port = lo; port <= hi; port++) {
-        struct tcpw_tuple tu = {laddr, raddr, (uint16_t)port, rport};
-        if (tcpw__conn_find(s, &tu))
-            out->connections++;
-        else if (tcpw__tw_find(s, &tu))
-            out->time_wait++;
-        else if (tcpw__listener_find(s, laddr, (uint16_t)port))
-            out->listening++;
-    }
-    out->free = out->range - out->connections - out->time_wait - out->listening;
-    return 0;
 }

@@ -7,7 +7,14 @@
 #     and a summary with the TIME_WAIT table's memory.
 #  2. `tcpwave stat` shows TcpPassiveOpens 3 (non-zero counters only), and
 #     `stat -a` the zero ones too.
+#     `tcpwave ss --ports` lists no destination: the records hold port 80,
+#     which is not an ephemeral port.
 #  3. a bad request is refused; at exit the socket file is removed.
+#  4. `tcpwave connect` with a 3-port ip_local_port_range makes 3 keep-alive
+#     requests to a kernel server that answers two (tcpwave closes first:
+#     two TIME_WAIT records) and holds the third (one live connection):
+#     `tcpwave ss --ports` shows the one destination with Conns 1,
+#     TimeWait 2, Free 0, 100% and the "!" mark.
 . "$(dirname "$0")/lib.sh"
 
 # A TUN name of our own, so the default control path cannot be another
@@ -67,6 +74,15 @@ grep -Eq '^Total: 4 \(LISTEN 1, TIME-WAIT 3\), orphans 0, TIME-WAIT records 3 us
   "$WORK/ss.log" || fail "ss: bad summary line"
 ok "tcpwave ss: listener, 3 TIME-WAIT records with 1..60 s left, summary with the table's memory"
 
+"$TW" ss --ports --tun "$TUN" >"$WORK/ports.log" 2>&1 || fail "tcpwave ss --ports failed"
+cat "$WORK/ports.log"
+[ "$(wc -l <"$WORK/ports.log")" = 2 ] || fail "ss --ports: expected a header and a total line"
+head -1 "$WORK/ports.log" | grep -Eq '^Local Address +Peer Address:Port +Range +Conns +TimeWait +Listen +Free +Used%$' ||
+  fail "ss --ports: bad header"
+grep -qx 'Total: 0 destinations: no port of ip_local_port_range 32768-60999 (28232 ports) is held by a connection or a TIME-WAIT record' \
+  "$WORK/ports.log" || fail "ss --ports: the server's port-80 records must hold no ephemeral port"
+ok "tcpwave ss --ports: a server's TIME-WAIT records on port 80 hold no ephemeral port"
+
 # --- 2. stat ------------------------------------------------------------
 "$TW" stat --control "$CTL" >"$WORK/stat.log" 2>&1 || fail "tcpwave stat failed"
 grep -Eq '^TcpPassiveOpens +3$' "$WORK/stat.log" || fail "stat: no 'TcpPassiveOpens 3'"
@@ -87,3 +103,76 @@ wait_exit "$srv" 7
 [ -e "$CTL" ] && fail "$CTL left behind"
 "$TW" ss --tun "$TUN" >/dev/null 2>&1 && fail "tcpwave ss succeeded with no server"
 ok "a bad request gets ERR; the socket file is removed at exit"
+
+# --- 4. ss --ports: a client's ports toward one destination run out --------
+TUN2="twp$$"
+TUN2=${TUN2:0:15}
+CTL2="/run/tcpwave/$TUN2.sock"
+cat >"$WORK/hold.py" <<'PY'
+import socket, sys
+# hold.py PORT: answers the requests of two keep-alive connections (the
+# client closes each first), then accepts a third, reads its request and
+# holds it unanswered until the client closes.
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", int(sys.argv[1])))  # the TUN device comes up later
+ls.listen(4)
+ls.settimeout(20)
+print("ready", flush=True)
+body = b"hello from the kernel\n"
+for i in range(3):
+    c, peer = ls.accept()
+    c.settimeout(20)
+    got = b""
+    while b"\r\n\r\n" not in got:
+        b = c.recv(4096)
+        if not b:
+            break
+        got += b
+    if i == 2:
+        print("holding connection from port", peer[1], flush=True)
+    else:
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s"
+                  % (len(body), body))
+    while c.recv(4096):  # until the client's FIN
+        pass
+    c.close()
+    print("conn", i, "closed", flush=True)
+PY
+bg hold python3 "$WORK/hold.py" 8080
+hold=$BG_PID
+wait_line hold ready
+bg client "$TW" connect $(pcap_opt client) --tun "$TUN2" --addr 10.89.0.2/24 --to 10.89.0.1:8080 \
+  --requests 3 --keep-alive --timeout 20 --set "ip_local_port_range=40000 40002"
+cli=$BG_PID
+wait_line client "control socket $CTL2"
+wait_line hold "holding connection" 10
+# The second record appears when the kernel's FIN reaches tcpwave; poll.
+want='^10\.89\.0\.2 +10\.89\.0\.1:8080 +3 +1 +2 +0 +0 +100% !$'
+for _ in $(seq 50); do
+  "$TW" ss --ports --tun "$TUN2" >"$WORK/ports2.log" 2>&1 || fail "tcpwave ss --ports (client) failed"
+  grep -Eq "$want" "$WORK/ports2.log" && break
+  sleep 0.1
+done
+cat "$WORK/ports2.log"
+grep -Eq "$want" "$WORK/ports2.log" ||
+  fail "ss --ports: expected 10.89.0.2 -> 10.89.0.1:8080 with Range 3, Conns 1, TimeWait 2, Free 0, 100% !"
+[ "$(wc -l <"$WORK/ports2.log")" = 3 ] || fail "ss --ports: expected a header, one destination and a total"
+grep -qx 'Total: 1 destination, ip_local_port_range 40000-40002 (3 ports each), 1 with under 10% free (!)' \
+  "$WORK/ports2.log" || fail "ss --ports: bad total line"
+# The plain listing agrees: two records and one connection, all from the range.
+"$TW" ss --tun "$TUN2" >"$WORK/ss2.log" 2>&1 || fail "tcpwave ss (client) failed"
+cat "$WORK/ss2.log"
+[ "$(grep -Ec '^TIME-WAIT +0 +0 +10\.89\.0\.2:4000[0-2] +10\.89\.0\.1:8080 ' "$WORK/ss2.log")" = 2 ] ||
+  fail "ss: expected 2 TIME-WAIT lines from 40000..40002"
+grep -Eq '^ESTAB +0 +0 +10\.89\.0\.2:4000[0-2] +10\.89\.0\.1:8080 ' "$WORK/ss2.log" ||
+  fail "ss: expected the held connection, ESTAB from 40000..40002"
+ok "tcpwave ss --ports: 1 connection + 2 TIME-WAIT records of a 3-port range, 0 free, marked !"
+
+# Ctrl-C: the client closes the held connection and exits.
+kill -INT "$cli"
+wait_exit "$cli" 10
+grep -q '2 connection(s) completed' "$WORK/client.log" || fail "the client did not complete 2 requests"
+wait_exit "$hold" 10
+[ -e "$CTL2" ] && fail "$CTL2 left behind"
+ok "the client exits on Ctrl-C and removes its socket file"

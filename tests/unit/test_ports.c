@@ -25,6 +25,33 @@ static bool model_is_free(void *user, uint16_t port)
     return !m->taken[port];
 }
 
+/* A probe asking the model about each port. */
+#define PROBE(m) (&(struct tcpw_port_probe){model_is_free, NULL, &(m)})
+
+/* The skip of a model: walks the taken run itself (what a real skip does
+ * with a bitmap), without asking is_free. */
+struct skip_model {
+    struct ports_model *m;
+    uint16_t lo, hi;
+    uint32_t skipped;
+};
+
+static bool skip_model_is_free(void *user, uint16_t port)
+{
+    struct skip_model *k = user;
+    return model_is_free(k->m, port);
+}
+
+static uint32_t skip_model_skip(void *user, uint32_t index, uint32_t left)
+{
+    struct skip_model *k = user;
+    uint32_t num = (uint32_t)k->hi - k->lo + 1, n = 0;
+    while (n < left && k->m->taken[k->lo + (index + n) % num])
+        n++;
+    k->skipped += n;
+    return n;
+}
+
 static void test_each_port_once(void)
 {
     static struct ports_model m;
@@ -34,7 +61,7 @@ static void test_each_port_once(void)
     const uint16_t lo = 5000, hi = 5063;
     for (int i = 0; i < 64; i++) {
         uint16_t port = 0;
-        CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, model_is_free, &m, &port), 0);
+        CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, PROBE(m), &port), 0);
         CHECK(port >= lo && port <= hi);
         CHECK_MSG(!m.taken[port], "port %u handed out twice", port);
         m.taken[port] = true;
@@ -45,14 +72,14 @@ static void test_each_port_once(void)
     uint16_t port = 1234;
     uint32_t before = p.next_ephemeral;
     m.asked = 0;
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, model_is_free, &m, &port),
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, PROBE(m), &port),
                -EADDRNOTAVAIL);
     CHECK_EQ(m.asked, 64);
     CHECK_EQ(port, 1234); /* untouched */
     /* The RFC's loop advances next_ephemeral once per try. */
     CHECK_EQ(p.next_ephemeral, before + 64);
     /* Neither do other destinations get any. */
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + 1, 80, lo, hi, model_is_free, &m, &port),
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + 1, 80, lo, hi, PROBE(m), &port),
                -EADDRNOTAVAIL);
 }
 
@@ -68,11 +95,11 @@ static void test_walk_and_counter(void)
     /* All free: consecutive picks toward one destination are consecutive
      * ports of the range (wrapping inside it), and the counter moves by 1. */
     uint16_t first, port;
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, model_is_free, &m, &first), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, PROBE(m), &first), 0);
     CHECK_EQ(p.next_ephemeral, 1001);
     uint16_t prev = first;
     for (int i = 0; i < 100; i++) {
-        CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, model_is_free, &m, &port), 0);
+        CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, PROBE(m), &port), 0);
         CHECK_EQ(port, lo + (prev - lo + 1) % num);
         prev = port;
     }
@@ -83,7 +110,7 @@ static void test_walk_and_counter(void)
     for (uint32_t k = 1; k <= 5; k++)
         m.taken[lo + (prev - lo + k) % num] = true;
     m.asked = 0;
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, model_is_free, &m, &port), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, PROBE(m), &port), 0);
     CHECK_EQ(port, lo + (prev - lo + 6) % num);
     CHECK_EQ(m.asked, 6);
     CHECK_EQ(p.next_ephemeral, 1107);
@@ -100,15 +127,15 @@ static void test_destinations_differ(void)
     /* From the same picker state, two destinations start at different
      * secret offsets. */
     tcpw_port_picker_init(&p, secret, 0);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, model_is_free, &m, &a), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, PROBE(m), &a), 0);
     tcpw_port_picker_init(&p, secret, 0);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + 1, 443, lo, hi, model_is_free, &m, &b), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + 1, 443, lo, hi, PROBE(m), &b), 0);
     CHECK(a != b);
     tcpw_port_picker_init(&p, secret, 0);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 444, lo, hi, model_is_free, &m, &b), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 444, lo, hi, PROBE(m), &b), 0);
     CHECK(a != b);
     tcpw_port_picker_init(&p, secret, 0);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR + 1, RADDR, 443, lo, hi, model_is_free, &m, &b), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR + 1, RADDR, 443, lo, hi, PROBE(m), &b), 0);
     CHECK(a != b);
 
     /* 64 destinations: their start points are spread, not clustered. */
@@ -116,7 +143,7 @@ static void test_destinations_differ(void)
     int distinct = 0;
     for (int i = 0; i < 64; i++) {
         tcpw_port_picker_init(&p, secret, 0);
-        CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + (uint32_t)i, 443, lo, hi, model_is_free, &m,
+        CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + (uint32_t)i, 443, lo, hi, PROBE(m),
                                   &starts[i]),
                    0);
         bool seen = false;
@@ -131,7 +158,7 @@ static void test_destinations_differ(void)
     memcpy(other, secret, sizeof other);
     other[0] ^= 0x80;
     tcpw_port_picker_init(&p, other, 0);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, model_is_free, &m, &b), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, lo, hi, PROBE(m), &b), 0);
     CHECK(a != b);
 }
 
@@ -147,8 +174,8 @@ static void test_deterministic(void)
     for (int i = 0; i < 2000; i++) {
         uint32_t raddr = RADDR + (uint32_t)(check_rand(&rng) % 8);
         uint16_t a, b;
-        int ra = tcpw_port_pick(&p1, LADDR, raddr, 443, 40000, 40999, model_is_free, &m1, &a);
-        int rb = tcpw_port_pick(&p2, LADDR, raddr, 443, 40000, 40999, model_is_free, &m2, &b);
+        int ra = tcpw_port_pick(&p1, LADDR, raddr, 443, 40000, 40999, PROBE(m1), &a);
+        int rb = tcpw_port_pick(&p2, LADDR, raddr, 443, 40000, 40999, PROBE(m2), &b);
         CHECK_EQ_I(ra, 0);
         CHECK_EQ_I(rb, 0);
         CHECK_EQ(a, b);
@@ -168,18 +195,56 @@ static void test_single_port_range(void)
     struct tcpw_port_picker p;
     tcpw_port_picker_init(&p, secret, 7);
     uint16_t port = 0;
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 5000, 5000, model_is_free, &m, &port), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 5000, 5000, PROBE(m), &port), 0);
     CHECK_EQ(port, 5000);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + 9, 22, 5000, 5000, model_is_free, &m, &port), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR + 9, 22, 5000, 5000, PROBE(m), &port), 0);
     CHECK_EQ(port, 5000);
     m.taken[5000] = true;
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 5000, 5000, model_is_free, &m, &port),
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 5000, 5000, PROBE(m), &port),
                -EADDRNOTAVAIL);
     /* The ends of the port space. */
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 65535, 65535, model_is_free, &m, &port), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 65535, 65535, PROBE(m), &port), 0);
     CHECK_EQ(port, 65535);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 1, 1, model_is_free, &m, &port), 0);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 1, 1, PROBE(m), &port), 0);
     CHECK_EQ(port, 1);
+}
+
+/* A skip changes nothing but the number of is_free calls: the same ports
+ * come out, next_ephemeral moves the same, exhaustion is found the same. */
+static void test_skip_same_walk(void)
+{
+    static struct ports_model m1, m2;
+    memset(&m1, 0, sizeof m1);
+    memset(&m2, 0, sizeof m2);
+    const uint16_t lo = 40000, hi = 40999;
+    struct skip_model k = {&m2, lo, hi, 0};
+    const struct tcpw_port_probe skipping = {skip_model_is_free, skip_model_skip, &k};
+    struct tcpw_port_picker p1, p2;
+    uint64_t rng = 7;
+
+    tcpw_port_picker_init(&p1, secret, 77);
+    tcpw_port_picker_init(&p2, secret, 77);
+    /* 95 % of the range taken at random. */
+    for (uint32_t port = lo; port <= hi; port++)
+        m1.taken[port] = m2.taken[port] = check_rand(&rng) % 100 < 95;
+    for (int i = 0; i < 3000; i++) {
+        uint32_t raddr = RADDR + (uint32_t)(check_rand(&rng) % 4);
+        uint16_t a = 0, b = 0;
+        int ra = tcpw_port_pick(&p1, LADDR, raddr, 443, lo, hi, PROBE(m1), &a);
+        int rb = tcpw_port_pick(&p2, LADDR, raddr, 443, lo, hi, &skipping, &b);
+        CHECK_EQ_I(ra, rb);
+        CHECK_EQ(a, b);
+        CHECK_EQ(p1.next_ephemeral, p2.next_ephemeral);
+        if (ra == 0)
+            m1.taken[a] = m2.taken[b] = true;
+        /* Release one at random, sometimes none: the range runs full. */
+        if (check_rand(&rng) % 3) {
+            uint16_t gone = (uint16_t)(lo + check_rand(&rng) % 1000);
+            m1.taken[gone] = m2.taken[gone] = false;
+        }
+    }
+    /* The skip did the walking. */
+    CHECK(k.skipped > 10u * m2.asked);
 }
 
 static void test_invalid_range(void)
@@ -190,11 +255,11 @@ static void test_invalid_range(void)
     tcpw_port_picker_init(&p, secret, 5);
     uint16_t port = 4321;
     m.asked = 0;
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 0, 100, model_is_free, &m, &port), -EINVAL);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 0, 0, model_is_free, &m, &port), -EINVAL);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 2000, 1999, model_is_free, &m, &port),
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 0, 100, PROBE(m), &port), -EINVAL);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 0, 0, PROBE(m), &port), -EINVAL);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 2000, 1999, PROBE(m), &port),
                -EINVAL);
-    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 65535, 1, model_is_free, &m, &port), -EINVAL);
+    CHECK_EQ_I(tcpw_port_pick(&p, LADDR, RADDR, 443, 65535, 1, PROBE(m), &port), -EINVAL);
     CHECK_EQ(port, 4321);
     CHECK_EQ(m.asked, 0);
     CHECK_EQ(p.next_ephemeral, 5);
@@ -229,7 +294,7 @@ static void test_stays_in_range(void)
         uint32_t rport = (uint32_t)check_rand(&rng);
         uint16_t port = 0;
         int rc = tcpw_port_pick(&p, LADDR, (uint32_t)check_rand(&rng), (uint16_t)rport, lo, hi,
-                                model_is_free, &m, &port);
+                                PROBE(m), &port);
         if (free_ports) {
             CHECK_EQ_I(rc, 0);
             CHECK_MSG(port >= lo && port <= hi, "port %u outside [%u, %u]", port, lo, hi);
@@ -247,6 +312,7 @@ int main(void)
     RUN(test_destinations_differ);
     RUN(test_deterministic);
     RUN(test_single_port_range);
+    RUN(test_skip_same_walk);
     RUN(test_invalid_range);
     RUN(test_stays_in_range);
     return check_summary();

@@ -496,8 +496,9 @@ static void test_public_api(void)
     CHECK_EQ(tcpw_tw_count(NULL), 0);
     CHECK_EQ(tcpw_tw_memory_bytes(NULL), 0);
     CHECK(tcpw_tw_memory_bytes(s) >= TW_CHUNK_RECORDS * 40u);
-    CHECK(tcpw__tw_port_in_use(s, 1031));
-    CHECK(!tcpw__tw_port_in_use(s, 1032));
+    CHECK(tcpw__holds_tw_on(s, 1031));
+    CHECK(!tcpw__holds_tw_on(s, 1032));
+    CHECK(!tcpw__holds_conn_on(s, 1031));
     tcpw_stack_destroy(s);
 }
 

@@ -2,8 +2,9 @@
  * loop) and its clients `tcpwave ss` and `tcpwave stat`. See control.h.
  *
  * The answers are rendered in the serving process, from the library's
- * read-only views (tcpw_conn_foreach, tcpw_tw_foreach, tcpw_stack_counter),
- * so a client needs no knowledge of the stack: it copies text to stdout.
+ * read-only views (tcpw_conn_foreach, tcpw_tw_foreach,
+ * tcpw_port_usage_foreach, tcpw_stack_counter), so a client needs no
+ * knowledge of the stack: it copies text to stdout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -201,6 +202,74 @@ static void render_ss(FILE *f, const struct tcpw_stack *s)
             tcpw_tw_count(s), tcpw_tw_memory_bytes(s));
 }
 
+/* `ss --ports`: one line per destination holding ephemeral ports, most used
+ * first, in ss's manner (addresses left-aligned, counts right-aligned). A
+ * destination with under PORTS_WARN_PCT % of the range free is marked "!":
+ * connect() toward it fails with EADDRNOTAVAIL once Free reaches 0 (RFC
+ * 6056 §2.1: the 4-tuple must be unique), whatever memory is left. */
+#define PORTS_WARN_PCT 10u
+
+struct ports_walk {
+    FILE *f;
+    uint64_t dests, warned;
+};
+
+static void ports_header(FILE *f)
+{
+    fprintf(f, "%-15s %-21s %6s %6s %8s %6s %6s %5s\n", "Local Address", "Peer Address:Port",
+            "Range", "Conns", "TimeWait", "Listen", "Free", "Used%");
+}
+
+static int ports_dest(void *user, const struct tcpw_port_dest_usage *d)
+{
+    struct ports_walk *w = user;
+    const struct tcpw_port_usage *u = &d->usage;
+    char local[16], peer[24];
+    /* Rounded down, so 100% means no port is left. */
+    uint64_t used_pct = u->range ? (uint64_t)(u->range - u->free) * 100u / u->range : 0;
+    bool warn = (uint64_t)u->free * 100u < (uint64_t)u->range * PORTS_WARN_PCT;
+
+    if (w->dests++ == 0)
+        ports_header(w->f);
+    tcpw_addr_str(d->laddr, local);
+    ss_endpoint(peer, sizeof(peer), d->raddr, d->rport, false);
+    fprintf(w->f,
+            "%-15s %-21s %6" PRIu32 " %6" PRIu32 " %8" PRIu32 " %6" PRIu32 " %6" PRIu32 " %4" PRIu64
+            "%%%s\n",
+            local, peer, u->range, u->connections, u->time_wait, u->listening, u->free, used_pct,
+            warn ? " !" : "");
+    if (warn)
+        w->warned++;
+    return 0;
+}
+
+static void render_ports(FILE *f, const struct tcpw_stack *s)
+{
+    const struct tcpw_config *cfg = tcpw_stack_config(s);
+    uint32_t lo = cfg->ip_local_port_range_min, hi = cfg->ip_local_port_range_max;
+    struct ports_walk w = {f, 0, 0};
+    int err = tcpw_port_usage_foreach(s, ports_dest, &w);
+
+    /* Out of memory comes before the first line: the answer is then only
+     * the refusal. */
+    if (err) {
+        fprintf(f, "ERR port accounting: %s\n", tcpw_strerror(err));
+        return;
+    }
+    if (!w.dests) {
+        ports_header(f);
+        fprintf(f,
+                "Total: 0 destinations: no port of ip_local_port_range %" PRIu32 "-%" PRIu32
+                " (%" PRIu32 " ports) is held by a connection or a TIME-WAIT record\n",
+                lo, hi, hi - lo + 1u);
+        return;
+    }
+    fprintf(f,
+            "Total: %" PRIu64 " destination%s, ip_local_port_range %" PRIu32 "-%" PRIu32
+            " (%" PRIu32 " ports each), %" PRIu64 " with under %u%% free (!)\n",
+            w.dests, w.dests == 1 ? "" : "s", lo, hi, hi - lo + 1u, w.warned, PORTS_WARN_PCT);
+}
+
 /* nstat's layout: "#kernel" then name and value columns. */
 static void render_stat(FILE *f, const struct tcpw_stack *s, bool all)
 {
@@ -212,17 +281,19 @@ static void render_stat(FILE *f, const struct tcpw_stack *s, bool all)
     }
 }
 
-/* Answers one request line ("ss", "stat", "stat -a"). */
+/* Answers one request line ("ss", "ports", "stat", "stat -a"). */
 static void render(FILE *f, const struct tcpw_stack *s, const char *req)
 {
     if (strcmp(req, "ss") == 0)
         render_ss(f, s);
+    else if (strcmp(req, "ports") == 0)
+        render_ports(f, s);
     else if (strcmp(req, "stat") == 0)
         render_stat(f, s, false);
     else if (strcmp(req, "stat -a") == 0)
         render_stat(f, s, true);
     else
-        fprintf(f, "ERR unknown request '%.40s' (want: ss, stat, stat -a)\n", req);
+        fprintf(f, "ERR unknown request '%.40s' (want: ss, ports, stat, stat -a)\n", req);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -478,13 +549,20 @@ int realnet_control_start(struct realnet *rn)
 static void client_usage(FILE *f, const char *cmd)
 {
     if (strcmp(cmd, "ss") == 0)
-        fputs("usage: tcpwave ss [--control PATH | --tun NAME]\n"
+        fputs("usage: tcpwave ss [--ports] [--control PATH | --tun NAME]\n"
               "\n"
               "Lists the listeners, connections and TIME_WAIT records of a running\n"
               "`tcpwave serve`/`connect`, like `ss -tan -o`: state (ss's spelling),\n"
               "Recv-Q, Send-Q, local and peer address, the pending timer and who owns\n"
               "the connection (fd:N, orphan, accept-queue); then a summary line with\n"
-              "the count per state and the TIME_WAIT table's memory.\n",
+              "the count per state and the TIME_WAIT table's memory.\n"
+              "  --ports         instead, the ephemeral ports (ip_local_port_range) per\n"
+              "                  destination: one line per local address, peer\n"
+              "                  address:port toward which a connection or TIME_WAIT\n"
+              "                  record holds one, most used first, with the ports held\n"
+              "                  by connections, by TIME_WAIT records, by listeners, the\n"
+              "                  free ones and the share used; \"!\" marks under 10% free\n"
+              "                  (connect() to it fails with EADDRNOTAVAIL at 0)\n",
               f);
     else
         fputs("usage: tcpwave stat [-a] [--control PATH | --tun NAME]\n"
@@ -563,7 +641,7 @@ static int client_cmd(const char *cmd, int argc, char **argv)
 {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     const char *control = NULL, *tun = NULL;
-    bool all = false;
+    bool all = false, ports = false;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -574,6 +652,8 @@ static int client_cmd(const char *cmd, int argc, char **argv)
                 tun = argv[++i];
         } else if (strcmp(cmd, "stat") == 0 && (strcmp(a, "-a") == 0 || strcmp(a, "--all") == 0)) {
             all = true;
+        } else if (strcmp(cmd, "ss") == 0 && strcmp(a, "--ports") == 0) {
+            ports = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             client_usage(stdout, cmd);
             return 0;
@@ -593,7 +673,7 @@ static int client_cmd(const char *cmd, int argc, char **argv)
         return 2;
     }
     return client_request(cmd, control ? control : path,
-                          strcmp(cmd, "ss") == 0 ? "ss\n"
+                          strcmp(cmd, "ss") == 0 ? (ports ? "ports\n" : "ss\n")
                           : all                  ? "stat -a\n"
                                                  : "stat\n");
 }

@@ -3,10 +3,11 @@
  *
  * The stack lives inside the tcpwave process, so the kernel's ss and nstat
  * cannot see it. Instead the process listens on a Unix stream socket
- * (default /run/tcpwave/<tun>.sock); a client writes one request line ("ss"
- * or "stat [-a]"), reads the text answer and sees the connection close. The
- * server is polled from the TUN loop's tick: no threads, and the stack is
- * only ever read between two loop iterations, never while it runs.
+ * (default /run/tcpwave/<tun>.sock); a client writes one request line ("ss",
+ * "ports" for `ss --ports`, or "stat [-a]"), reads the text answer and sees
+ * the connection close. The server is polled from the TUN loop's tick: no
+ * threads, and the stack is only ever read between two loop iterations,
+ * never while it runs.
  */
 #ifndef TCPWAVE_TOOL_CONTROL_H
 #define TCPWAVE_TOOL_CONTROL_H

@@ -26,7 +26,8 @@ static void usage(FILE *f)
           "             (root; see `tcpwave serve --help` and docs/real-network.md)\n"
           "  connect    a tcpwave client on a TUN device, to a kernel server\n"
           "  ss         connections and TIME_WAIT records of a running serve/connect\n"
-          "             (like `ss -tan -o`; --control PATH or --tun NAME)\n"
+          "             (like `ss -tan -o`; --control PATH or --tun NAME; --ports:\n"
+          "             the ephemeral ports each destination holds and has left)\n"
           "  stat       counters of a running serve/connect (like `nstat`; -a: all)\n"
           "  help       this text\n",
           f);

@@ -1,0 +1,350 @@
+/* tcp/ — the ports a destination costs: how many ports of
+ * ip_local_port_range toward one (local address, remote address, remote
+ * port) are held by live connections, by TIME_WAIT records and by
+ * listeners, and how many connect() can still pick.
+ *
+ * RFC 6056 §2.1 and §3.3.3: an outgoing connection needs a local port whose
+ * 4-tuple toward the destination is unused, so each destination has its own
+ * budget of ip_local_port_range ports, and RFC 9293 §3.4.2 keeps a port of
+ * that budget held for 2MSL after every connection that closed first. A
+ * client that opens and closes quickly runs out of one destination's ports
+ * long before the stack runs out of memory; these counts show it coming.
+ *
+ * tcpw_port_usage() answers for one destination with one lookup per port of
+ * the range. tcpw_port_usage_foreach() finds every destination from the
+ * tables themselves: one pass over the live connections and one over the
+ * TIME_WAIT records, aggregated in a temporary hash table keyed like the
+ * tables (SipHash under the stack secret, so a peer cannot choose colliding
+ * destinations), then sorted. Both count a port once, with the precedence
+ * connection > TIME_WAIT record > listener, so they agree exactly.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/sock.h"
+#include "tcp/conn.h"
+#include "tcp/tcp.h"
+#include "tcpwave/timewait.h"
+
+/* ---- one destination ---- */
+
+int tcpw_port_usage(const struct tcpw_stack *stack, uint32_t laddr, uint32_t raddr, uint16_t rport,
+                    struct tcpw_port_usage *out)
+{
+    /* The lookups below only read; they take a non-const stack. */
+    struct tcpw_stack *s = (struct tcpw_stack *)(uintptr_t)stack;
+    uint32_t lo, hi;
+
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (!stack || !stack->tcp || !out || raddr == 0 || rport == 0)
+        return -EINVAL;
+    if (laddr == 0)
+        laddr = stack->addr;
+    lo = stack->cfg.ip_local_port_range_min;
+    hi = stack->cfg.ip_local_port_range_max;
+    out->range = hi - lo + 1u;
+    /* O(range) hash lookups, no per-destination structure yet: fine for a
+     * diagnostic call, not for a per-connect() path. */
+    for (uint32_t port = lo; port <= hi; port++) {
+        struct tcpw_tuple tu = {laddr, raddr, (uint16_t)port, rport};
+        if (tcpw__conn_find(s, &tu))
+            out->connections++;
+        else if (tcpw__tw_find(s, &tu))
+            out->time_wait++;
+        else if (tcpw__listener_find(s, laddr, (uint16_t)port))
+            out->listening++;
+    }
+    out->free = out->range - out->connections - out->time_wait - out->listening;
+    return 0;
+}
+
+/* ---- every destination ---- */
+
+#define AGG_INITIAL 16u
+
+/* A listener whose port is in the range: (port, addr), addr 0 for any of
+ * ours, as tcpw__listener_find() matches it. */
+struct lis {
+    uint16_t port;
+    uint32_t addr;
+};
+
+/* One destination being counted. */
+struct agg_entry {
+    struct tcpw_port_dest_usage d; /* usage.connections and .time_wait count up */
+    uint32_t held_listening;       /* held ports a listener for d.laddr also has */
+    uint32_t hash;
+    bool used;
+};
+
+struct agg {
+    const struct tcpw_stack *s;
+    uint32_t lo, hi;
+    const struct lis *lis; /* sorted by (port, addr) */
+    size_t nlis;
+    struct agg_entry *e; /* open addressing, linear probing, at most half full */
+    size_t mask;         /* capacity - 1; 0 with no table yet */
+    size_t used;
+    int err;
+};
+
+static int cmp_lis(const void *a, const void *b)
+{
+    const struct lis *x = a, *y = b;
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Whether tcpw__listener_find(s, laddr, port) would find one, in
+ * O(log listeners) instead of a walk of the list. */
+static bool lis_has(const struct agg *a, uint32_t laddr, uint16_t port)
+{
+    size_t lo = 0, hi = a->nlis;
+
+    while (lo < hi) { /* the first entry with this port or a later one */
+        size_t mid = lo + (hi - lo) / 2u;
+        if (a->lis[mid].port < port)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    for (; lo < a->nlis && a->lis[lo].port == port; lo++)
+        if (a->lis[lo].addr == 0 || a->lis[lo].addr == laddr)
+            return true;
+    return false;
+}
+
+/* Ports of the range a listener for `laddr` has, each once: what
+ * tcpw_port_usage() counts as listening before the destination's own
+ * connections and records take their ports. O(listeners). */
+static uint32_t lis_ports(const struct agg *a, uint32_t laddr)
+{
+    uint32_t n = 0;
+
+    for (size_t i = 0; i < a->nlis;) {
+        uint16_t port = a->lis[i].port;
+        bool match = false;
+        for (; i < a->nlis && a->lis[i].port == port; i++)
+            match = match || a->lis[i].addr == 0 || a->lis[i].addr == laddr;
+        n += match ? 1u : 0u;
+    }
+    return n;
+}
+
+/* The listeners whose port is in the range, sorted; *out NULL when there are
+ * none. Returns 0 or -ENOMEM. */
+static int lis_collect(const struct tcpw_stack *s, uint32_t lo, uint32_t hi, struct lis **out,
+                       size_t *n)
+{
+    const struct tcpw_listener *l;
+    struct lis *v;
+    size_t cap = 0, k = 0;
+
+    *out = NULL;
+    *n = 0;
+    for (l = s->tcp->listeners; l; l = l->next)
+        if (l->port >= lo && l->port <= hi)
+            cap++;
+    if (!cap)
+        return 0;
+    v = malloc(cap * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (l = s->tcp->listeners; l; l = l->next)
+        if (l->port >= lo && l->port <= hi)
+            v[k++] = (struct lis){l->port, l->addr};
+    qsort(v, k, sizeof(*v), cmp_lis);
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+static uint32_t dest_hash(const struct tcpw_stack *s, const struct tcpw_tuple *u)
+{
+    struct tcpw_tuple key = {.laddr = u->laddr, .raddr = u->raddr, .rport = u->rport};
+    return (uint32_t)tcpw_tuple_hash(s->tcp->secret, &key);
+}
+
+/* The entry of u's destination, or the free entry where it goes. The table
+ * is at most half full, so a free entry ends every probe. */
+static struct agg_entry *agg_slot(const struct agg *a, const struct tcpw_tuple *u, uint32_t hash)
+{
+    for (size_t i = hash & a->mask;; i = (i + 1u) & a->mask) {
+        struct agg_entry *e = &a->e[i];
+        if (!e->used ||
+            (e->d.laddr == u->laddr && e->d.raddr == u->raddr && e->d.rport == u->rport))
+            return e;
+    }
+}
+
+/* Makes room for one more destination. Returns 0 or -ENOMEM. */
+static int agg_reserve(struct agg *a)
+{
+    size_t cap = a->e ? a->mask + 1u : 0, ncap;
+    struct agg_entry *old = a->e;
+
+    if (cap && 2u * (a->used + 1u) <= cap)
+        return 0;
+    ncap = cap ? 2u * cap : AGG_INITIAL;
+    if (ncap > SIZE_MAX / sizeof(*a->e))
+        return -ENOMEM;
+    a->e = calloc(ncap, sizeof(*a->e));
+    if (!a->e) {
+        a->e = old;
+        return -ENOMEM;
+    }
+    a->mask = ncap - 1u;
+    for (size_t i = 0; i < cap; i++) {
+        if (old[i].used) {
+            struct tcpw_tuple u = {
+                .laddr = old[i].d.laddr, .raddr = old[i].d.raddr, .rport = old[i].d.rport};
+            *agg_slot(a, &u, old[i].hash) = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+/* Counts one port the 4-tuple u holds for its destination. */
+static int agg_add(struct agg *a, const struct tcpw_tuple *u, bool is_conn)
+{
+    struct agg_entry *e;
+    uint32_t hash;
+
+    /* Only ports of the range count. A tuple tcpw_port_usage() could not be
+     * asked about (an address or remote port 0) cannot be in the tables:
+     * such segments are dropped before TCP sees them. */
+    if (u->lport < a->lo || u->lport > a->hi || u->laddr == 0 || u->raddr == 0 || u->rport == 0)
+        return 0;
+    hash = dest_hash(a->s, u);
+    e = a->e ? agg_slot(a, u, hash) : NULL;
+    if (!e || !e->used) {
+        if (agg_reserve(a) != 0)
+            return -ENOMEM;
+        e = agg_slot(a, u, hash);
+        e->used = true;
+        e->hash = hash;
+        e->d.laddr = u->laddr;
+        e->d.raddr = u->raddr;
+        e->d.rport = u->rport;
+        a->used++;
+    }
+    if (is_conn)
+        e->d.usage.connections++;
+    else
+        e->d.usage.time_wait++;
+    if (lis_has(a, u->laddr, u->lport))
+        e->held_listening++;
+    return 0;
+}
+
+static int agg_tw(void *user, const struct tcpw_tw *tw)
+{
+    struct agg *a = user;
+    /* The lookup only reads; it takes a non-const stack. */
+    struct tcpw_stack *s = (struct tcpw_stack *)(uintptr_t)a->s;
+
+    /* A record and a connection never share a 4-tuple (the connection takes
+     * the record's place, RFC 6191 / tcp_tw_reuse); should they, the port
+     * counts once, as the connection's. */
+    if (tcpw__conn_find(s, &tw->tuple))
+        return 0;
+    a->err = agg_add(a, &tw->tuple, false);
+    return a->err ? 1 : 0;
+}
+
+static uint32_t held(const struct agg_entry *e)
+{
+    return e->d.usage.connections + e->d.usage.time_wait;
+}
+
+static int cmp_laddr(const void *x, const void *y)
+{
+    const struct agg_entry *a = x, *b = y;
+    return a->d.laddr < b->d.laddr ? -1 : a->d.laddr > b->d.laddr;
+}
+
+/* Most held first, then (raddr, rport, laddr) ascending: a total order, so
+ * the listing is the same every time. */
+static int cmp_order(const void *x, const void *y)
+{
+    const struct agg_entry *a = x, *b = y;
+
+    if (held(a) != held(b))
+        return held(a) > held(b) ? -1 : 1;
+    if (a->d.raddr != b->d.raddr)
+        return a->d.raddr < b->d.raddr ? -1 : 1;
+    if (a->d.rport != b->d.rport)
+        return a->d.rport < b->d.rport ? -1 : 1;
+    return a->d.laddr < b->d.laddr ? -1 : a->d.laddr > b->d.laddr;
+}
+
+/* Live connections, orphans and handshakes included: every node of the
+ * table, as api/socket.c's conn_holds_port() walks it. */
+static int agg_conns(struct agg *a)
+{
+    const struct tcpw_tuple_table *t = &a->s->tcp->conns;
+    int err = 0;
+
+    for (size_t b = 0; b <= t->mask && !err; b++)
+        for (const struct tcpw_tuple_node *n = t->buckets[b]; n && !err; n = n->next)
+            err = agg_add(a, &n->tuple, true);
+    return err;
+}
+
+/* Packs the table into a dense array, then settles `listening` (one pass
+ * over the listeners per local address) and `free`, and sorts for output. */
+static void agg_finish(struct agg *a)
+{
+    uint32_t range = a->hi - a->lo + 1u, listening = 0;
+    size_t k = 0;
+
+    for (size_t i = 0; i <= a->mask; i++)
+        if (a->e[i].used)
+            a->e[k++] = a->e[i];
+    qsort(a->e, a->used, sizeof(*a->e), cmp_laddr);
+    for (size_t i = 0; i < a->used; i++) {
+        struct tcpw_port_usage *u = &a->e[i].d.usage;
+        if (i == 0 || a->e[i].d.laddr != a->e[i - 1u].d.laddr)
+            listening = lis_ports(a, a->e[i].d.laddr);
+        u->range = range;
+        u->listening = listening - a->e[i].held_listening;
+        u->free = range - u->connections - u->time_wait - u->listening;
+    }
+    qsort(a->e, a->used, sizeof(*a->e), cmp_order);
+}
+
+int tcpw_port_usage_foreach(const struct tcpw_stack *stack,
+                            int (*fn)(void *user, const struct tcpw_port_dest_usage *d), void *user)
+{
+    struct agg a;
+    struct lis *lis = NULL;
+    int err;
+
+    if (!stack || !stack->tcp || !fn)
+        return -EINVAL;
+    memset(&a, 0, sizeof(a));
+    a.s = stack;
+    a.lo = stack->cfg.ip_local_port_range_min;
+    a.hi = stack->cfg.ip_local_port_range_max;
+    err = lis_collect(stack, a.lo, a.hi, &lis, &a.nlis);
+    a.lis = lis;
+    if (!err)
+        err = agg_conns(&a);
+    if (!err && tcpw__tw_walk(stack, agg_tw, &a))
+        err = a.err;
+    if (!err && a.used) {
+        agg_finish(&a);
+        /* The callback sees our copy: nothing it does can disturb the walk. */
+        for (size_t i = 0; i < a.used && !err; i++)
+            err = fn(user, &a.e[i].d);
+    }
+    free(a.e);
+    free(lis);
+    return err;
+}
