@@ -29,7 +29,7 @@ struct tcpw_config {
     uint32_t tcp_fin_timeout_ms;  /* FIN_WAIT_2 lifetime of an orphaned socket. */
     uint32_t tcp_tw_reuse;        /* 0 off, 1 on, 2 loopback only (Linux default 2). */
     uint32_t tcp_tw_recycle;      /* 0 off, 1 on (removed from Linux 4.12). */
-    uint32_t tcp_timestamps;      /* RFC 7323 timestamps: 0 off, 1 on. */
+    uint32_t tcp_timestamps;      /* RFC 7323 timestamps: 0 off, 1 on with a secret offset per address pair (RFC 7323 §5.4), 2 on without an offset. */
     uint32_t tcp_max_tw_buckets;  /* Maximum TIME_WAIT records held. */
     uint32_t tcp_rfc1337;         /* 1: ignore RST in TIME_WAIT (RFC 1337). tcpwave default 1, Linux 0. */
     uint32_t tcp_tw_skip_for_test; /* TEST ONLY, 1: close without TIME_WAIT, to show why it exists. */

@@ -84,9 +84,11 @@ static const struct param_row params[] = {
         "fast TIME_WAIT recycling with a per-peer timestamp cache (breaks clients behind NAT)",
         "removed from Linux in 4.12 because it dropped SYNs from hosts behind NAT; kept here, off, "
         "so the failure can be reproduced"),
-    ROW(tcp_timestamps, "tcp_timestamps", TCPW_PARAM_BOOL, 0, 1,
-        "send and accept RFC 7323 timestamps",
-        "Linux also accepts 2 (timestamps without a random per-connection offset)"),
+    ROW(tcp_timestamps, "tcp_timestamps", TCPW_PARAM_COUNT, 0, 2,
+        "RFC 7323 timestamps: 0 off, 1 on with a secret offset per address pair, 2 on without "
+        "an offset",
+        "Linux documents 1 as a random offset 'for each connection'; its secure_tcp_ts_off() keys "
+        "it by the address pair, as tcpwave does"),
     ROW(tcp_max_tw_buckets, "tcp_max_tw_buckets", TCPW_PARAM_COUNT, 0, 2147483647,
         "most TIME_WAIT records held; beyond it tcp_tw_overflow_policy decides", NULL),
     ROW(tcp_tw_overflow_policy, "tcp_tw_overflow_policy", TCPW_PARAM_COUNT, 0, 1,

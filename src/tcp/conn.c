@@ -68,6 +68,21 @@ void tcpw__tcp_destroy(struct tcpw_stack *s)
     s->tcp = NULL;
 }
 
+uint32_t tcpw__ts_offset(const struct tcpw_stack *s, uint32_t laddr, uint32_t raddr)
+{
+    /* RFC 7323 §5.4 offset, keyed per address pair like Linux's
+     * secure_tcp_ts_off(): a new connection between the same hosts
+     * continues the same clock, so TIME_WAIT can judge its SYN by timestamp
+     * (RFC 6191) and tcp_tw_reuse can take a record over
+     * (docs/states/TIME_WAIT.md, "Timestamp clock"). tcp_timestamps = 2:
+     * none, as Linux. */
+    uint32_t pair[2] = {laddr, raddr};
+
+    if (s->cfg.tcp_timestamps == 2)
+        return 0;
+    return (uint32_t)tcpw_siphash24(s->tcp->secret, pair, sizeof(pair));
+}
+
 struct tcpw_conn *tcpw__conn_create(struct tcpw_stack *s, const struct tcpw_tuple *tuple,
                                     size_t sndbuf, size_t rcvbuf)
 {
@@ -83,14 +98,7 @@ struct tcpw_conn *tcpw__conn_create(struct tcpw_stack *s, const struct tcpw_tupl
     c->stack = s;
     c->node.tuple = *tuple;
     c->state = TCPW_CLOSED;
-    {
-        /* RFC 7323 §5.4 offset, keyed per address pair like Linux's
-         * secure_tcp_ts_off(): a new connection between the same hosts
-         * continues the same clock, so TIME_WAIT can judge its SYN by
-         * timestamp (RFC 6191). */
-        uint32_t pair[2] = {tuple->laddr, tuple->raddr};
-        c->ts_offset = (uint32_t)tcpw_siphash24(s->tcp->secret, pair, sizeof(pair));
-    }
+    c->ts_offset = tcpw__ts_offset(s, tuple->laddr, tuple->raddr);
     c->mss = TCPW_DEFAULT_MSS;
     tcpw_rtt_init(&c->rtt, s->cfg.tcp_rto_initial_ms * 1000u);
     tcpw__timers_init(c);

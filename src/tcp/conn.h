@@ -143,6 +143,10 @@ uint16_t tcpw__our_mss(const struct tcpw_stack *s, uint32_t maxseg);
 uint8_t tcpw__wscale_for(size_t rcvbuf);
 /* Looks up a connection by 4-tuple. */
 struct tcpw_conn *tcpw__conn_find(struct tcpw_stack *s, const struct tcpw_tuple *t);
+
+/* The RFC 7323 §5.4 timestamp offset of every connection between laddr and
+ * raddr: keyed by the address pair, 0 with tcp_timestamps = 2. */
+uint32_t tcpw__ts_offset(const struct tcpw_stack *s, uint32_t laddr, uint32_t raddr);
 /* Bytes sent and not yet acknowledged (sequence space, SYN/FIN included). */
 static inline uint32_t tcpw__conn_flight(const struct tcpw_conn *c)
 {

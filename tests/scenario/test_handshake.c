@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "tcp/conn.h"
 #include "tcptest.h"
 
 #define SEC 1000000ull
@@ -461,6 +462,38 @@ static void test_options_disabled_by_config(void)
     CHECK_EQ(tt_fini(&t), 0);
 }
 
+/* tcp_timestamps: 1 adds the secret per-address-pair offset (RFC 7323
+ * §5.4), so the SYN's TSval is not the stack's clock; 2 sends the clock
+ * itself, in ms, as Linux's tcp_timestamps=2. Two peers at different
+ * addresses see different offsets with 1. */
+static void test_timestamp_offsets(void)
+{
+    struct tcpw_config cfg = tcpw_config_linux_defaults;
+    struct tcpw_tcp_opts o = tt_linux_syn_opts();
+    struct tt t;
+    uint32_t tsval1, now_ms;
+
+    CHECK_EQ_I(tt_init(&t, NULL), 0);
+    CHECK(tt_conn_established_active_opts(&t, -1, &o, 65535));
+    CHECK(t.local_syn_opts.has_ts);
+    now_ms = (uint32_t)(t.stack->now / 1000u);
+    tsval1 = t.local_syn_opts.ts_val;
+    CHECK_EQ(tsval1, now_ms + tcpw__ts_offset(t.stack, TT_LOCAL, TT_PEER));
+    CHECK(tcpw__ts_offset(t.stack, TT_LOCAL, TT_PEER) != 0);
+    CHECK(tcpw__ts_offset(t.stack, TT_LOCAL, TT_PEER) !=
+          tcpw__ts_offset(t.stack, TT_LOCAL, TT_PEER + 1u));
+    CHECK_EQ(tt_fini(&t), 0);
+
+    CHECK_EQ_I(tcpw_config_set(&cfg, "tcp_timestamps", "2"), 0);
+    CHECK_EQ_I(tt_init(&t, &cfg), 0);
+    CHECK(tt_conn_established_active_opts(&t, -1, &o, 65535));
+    CHECK(t.local_syn_opts.has_ts);
+    CHECK_EQ(t.local_syn_opts.ts_val, (uint32_t)(t.stack->now / 1000u));
+    CHECK_EQ(tcpw__ts_offset(t.stack, TT_LOCAL, TT_PEER), 0);
+    CHECK_EQ(tt_fini(&t), 0);
+    CHECK_EQ_I(tcpw_config_set(&cfg, "tcp_timestamps", "3"), -ERANGE);
+}
+
 /* TCP_MAXSEG before connect clamps the MSS we offer and the one we use;
  * on a listener it clamps what its SYN,ACKs offer. */
 static void test_tcp_maxseg_clamp(void)
@@ -616,6 +649,7 @@ int main(void)
     RUN(test_options_only_when_both_offer);
     RUN(test_active_peer_without_timestamps);
     RUN(test_options_disabled_by_config);
+    RUN(test_timestamp_offsets);
     RUN(test_tcp_maxseg_clamp);
     RUN(test_rcvbuf_sets_window_and_shift);
     RUN(test_sndbuf_bounds_send);

@@ -192,7 +192,7 @@ static void test_set_errors(void)
         {"tcp_fin_timeout", "86401", -ERANGE},
         {"tcp_syn_retries", "0", -ERANGE},
         {"tcp_syn_retries", "128", -ERANGE},
-        {"tcp_timestamps", "2", -ERANGE},
+        {"tcp_timestamps", "3", -ERANGE},
         {"tcp_tw_reuse", "3", -ERANGE},
         {"mtu", "67", -ERANGE},
         {"mtu", "65536", -ERANGE},
@@ -311,7 +311,8 @@ static void test_validate(void)
     BAD(c.tcp_keepalive_probes = 0);
     BAD(c.tcp_keepalive_intvl_ms = 0);
     BAD(c.tcp_msl_ms = 0);
-    BAD(c.tcp_timestamps = 2);
+    BAD(c.tcp_timestamps = 3);
+    GOOD(c.tcp_timestamps = 2);
     BAD(c.tcp_tw_reuse = 3);
     BAD(c.ip_default_ttl = 0);
     BAD(c.tcp_syn_retries = 0);

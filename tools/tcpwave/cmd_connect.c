@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "tcpwave/timewait.h"
 #include "control.h"
 #include "tcpwave/socket.h"
 
@@ -330,6 +331,18 @@ static void start_conn(struct client *cl, uint64_t now)
         }
     }
     err = tcpw_connect(s, cl->fd, cl->to_addr, cl->to_port);
+    if (err == -EADDRNOTAVAIL) {
+        /* The port budget toward this destination is spent: say by whom,
+         * so the user sees TIME_WAIT (or live connections) as the cause. */
+        struct tcpw_port_usage u;
+        if (tcpw_port_usage(s, 0, cl->to_addr, cl->to_port, &u) == 0)
+            fprintf(stderr,
+                    "tcpwave connect: every one of the %" PRIu32 " ports of ip_local_port_range "
+                    "toward this destination is held: %" PRIu32 " by connections, %" PRIu32
+                    " by TIME_WAIT, %" PRIu32 " by listeners (widen ip_local_port_range, or "
+                    "tcp_tw_reuse=1 with timestamps; `tcpwave ss --ports` shows it coming)\n",
+                    u.range, u.connections, u.time_wait, u.listening);
+    }
     if (err != -EINPROGRESS && err != 0) {
         fail_conn(cl, "connect", err);
         return;
