@@ -11,6 +11,7 @@
 #include "tcp/timewait.h"
 
 #define BUSY_INITIAL 8u
+#define BUSY_MAX     (UINT32_C(1) << 30)
 #define ALL_ONES     (~UINT64_C(0))
 
 static struct tcpw_port_holds *holds_of(const struct tcpw_stack *s) { return &s->tcp->holds; }
@@ -139,77 +140,29 @@ static uint32_t run_length(const struct tcpw_port_holds *h, const struct tcpw_po
 
 /* ---- busy destinations ---- */
 
-static uint32_t busy_hash(const struct tcpw_stack *s, uint32_t laddr, uint32_t raddr,
-                          uint16_t rport)
+static uint32_t busy_hash(const struct tcpw_stack *s, const struct tcpw_dest *k)
 {
-    struct tcpw_tuple key = {.laddr = laddr, .raddr = raddr, .rport = rport};
-    return (uint32_t)tcpw_tuple_hash(s->tcp->secret, &key);
-}
-
-/* The entry of the destination, or the free entry where it would go (the
- * table is at most half full, so a free entry ends every probe). */
-static struct tcpw_busy_dest *busy_slot(const struct tcpw_port_holds *h, uint32_t laddr,
-                                        uint32_t raddr, uint16_t rport, uint32_t hash)
-{
-    for (uint32_t i = hash & h->busy_mask;; i = (i + 1u) & h->busy_mask) {
-        struct tcpw_busy_dest *d = &h->busy[i];
-        if (!d->held.words || (d->laddr == laddr && d->raddr == raddr && d->rport == rport))
-            return d;
-    }
+    return tcpw__dest_hash(s->tcp->secret, k);
 }
 
 static struct tcpw_busy_dest *busy_lookup(const struct tcpw_stack *s, uint32_t laddr,
                                           uint32_t raddr, uint16_t rport)
 {
     const struct tcpw_port_holds *h = holds_of(s);
-    struct tcpw_busy_dest *d;
+    struct tcpw_dest k = {.laddr = laddr, .raddr = raddr, .rport = rport};
 
-    if (!h->busy_used)
+    /* Every 4-tuple that comes or goes asks: no SipHash while no
+     * destination is busy, which is almost always. */
+    if (!h->busy.used)
         return NULL;
-    d = busy_slot(h, laddr, raddr, rport, busy_hash(s, laddr, raddr, rport));
-    return d->held.words ? d : NULL;
+    /* The map's entries are struct tcpw_busy_dest, the map's part first. */
+    return (struct tcpw_busy_dest *)tcpw__dest_map_find(&h->busy, &k, busy_hash(s, &k));
 }
 
-static int busy_reserve(struct tcpw_port_holds *h)
-{
-    uint64_t cap = h->busy ? (uint64_t)h->busy_mask + 1u : 0, ncap;
-    struct tcpw_busy_dest *old = h->busy, *nb;
-
-    if (cap && 2u * ((uint64_t)h->busy_used + 1u) <= cap)
-        return 0;
-    ncap = cap ? 2u * cap : BUSY_INITIAL;
-    if (ncap > (UINT64_C(1) << 30))
-        return -ENOMEM;
-    nb = calloc((size_t)ncap, sizeof(*nb));
-    if (!nb)
-        return -ENOMEM;
-    h->busy = nb;
-    h->busy_mask = (uint32_t)(ncap - 1u);
-    for (uint64_t i = 0; i < cap; i++)
-        if (old[i].held.words)
-            *busy_slot(h, old[i].laddr, old[i].raddr, old[i].rport, old[i].hash) = old[i];
-    free(old);
-    return 0;
-}
-
-/* Linear probing's deletion without tombstones: entries after the hole
- * whose home is not cyclically in (hole, entry] move back into it. */
 static void busy_drop(struct tcpw_port_holds *h, struct tcpw_busy_dest *d)
 {
-    uint32_t i = (uint32_t)(d - h->busy), j;
-
     free(d->held.words);
-    d->held.words = NULL;
-    h->busy_used--;
-    for (j = (i + 1u) & h->busy_mask; h->busy[j].held.words; j = (j + 1u) & h->busy_mask) {
-        uint32_t home = h->busy[j].hash & h->busy_mask;
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (stays)
-            continue;
-        h->busy[i] = h->busy[j];
-        h->busy[j].held.words = NULL;
-        i = j;
-    }
+    tcpw__dest_map_remove(&h->busy, &d->dest);
 }
 
 struct tcpw_busy_dest *tcpw__holds_busy_find(const struct tcpw_stack *s, uint32_t laddr,
@@ -222,23 +175,17 @@ struct tcpw_busy_dest *tcpw__holds_busy_build(struct tcpw_stack *s, uint32_t lad
                                               uint16_t rport)
 {
     struct tcpw_port_holds *h = holds_of(s);
+    struct tcpw_dest k = {.laddr = laddr, .raddr = raddr, .rport = rport};
     struct tcpw_port_bitmap held;
     struct tcpw_busy_dest *d;
-    uint32_t hash;
 
     d = busy_lookup(s, laddr, raddr, rport);
     if (d)
         return d;
-    if (busy_reserve(h) != 0 || bitmap_init(h, &held) != 0)
+    if (tcpw__dest_map_reserve(&h->busy) != 0 || bitmap_init(h, &held) != 0)
         return NULL;
-    hash = busy_hash(s, laddr, raddr, rport);
-    d = busy_slot(h, laddr, raddr, rport, hash);
-    d->laddr = laddr;
-    d->raddr = raddr;
-    d->rport = rport;
-    d->hash = hash;
+    d = (struct tcpw_busy_dest *)tcpw__dest_map_insert(&h->busy, &k, busy_hash(s, &k));
     d->held = held;
-    h->busy_used++;
     return d;
 }
 
@@ -331,6 +278,7 @@ int tcpw__holds_init(struct tcpw_stack *s)
     struct tcpw_port_holds *h = holds_of(s);
 
     memset(h, 0, sizeof(*h));
+    tcpw__dest_map_init(&h->busy, sizeof(struct tcpw_busy_dest), BUSY_INITIAL, BUSY_MAX);
     h->lo = s->cfg.ip_local_port_range_min;
     h->num = s->cfg.ip_local_port_range_max - s->cfg.ip_local_port_range_min + 1u;
     h->nwords = (h->num + 63u) / 64u;
@@ -347,11 +295,11 @@ int tcpw__holds_init(struct tcpw_stack *s)
 void tcpw__holds_fini(struct tcpw_stack *s)
 {
     struct tcpw_port_holds *h = holds_of(s);
+    struct tcpw_dest_entry *e;
 
-    if (h->busy)
-        for (uint32_t i = 0; i <= h->busy_mask; i++)
-            free(h->busy[i].held.words);
-    free(h->busy);
+    for (uint32_t it = 0; (e = tcpw__dest_map_next(&h->busy, &it)) != NULL;)
+        free(((struct tcpw_busy_dest *)e)->held.words);
+    tcpw__dest_map_fini(&h->busy);
     free(h->in_use.words);
     free(h->by_port);
     memset(h, 0, sizeof(*h));
@@ -362,6 +310,6 @@ size_t tcpw__holds_memory_bytes(const struct tcpw_stack *s)
     const struct tcpw_port_holds *h = holds_of(s);
     size_t bitmap = ((size_t)h->nwords + h->nsum) * sizeof(uint64_t);
 
-    return 65536u * sizeof(*h->by_port) + bitmap * (1u + h->busy_used) +
-           (h->busy ? ((size_t)h->busy_mask + 1u) * sizeof(*h->busy) : 0u);
+    return 65536u * sizeof(*h->by_port) + bitmap * (1u + h->busy.used) +
+           tcpw__dest_map_memory_bytes(&h->busy);
 }

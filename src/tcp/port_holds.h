@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcp/dest_map.h"
 #include "tcp/hash.h"
 
 struct tcpw_stack;
@@ -59,18 +60,15 @@ struct tcpw_port_holders {
 };
 
 struct tcpw_busy_dest {
-    uint32_t laddr, raddr;
-    uint32_t hash;
-    uint16_t rport;
-    struct tcpw_port_bitmap held; /* words == NULL: a free entry */
+    struct tcpw_dest_entry dest;  /* first: the map's part */
+    struct tcpw_port_bitmap held; /* ports known held toward it */
 };
 
 struct tcpw_port_holds {
     struct tcpw_port_holders *by_port; /* [65536]; calloc'd, so only the
                                         * pages of ports in use are backed */
     struct tcpw_port_bitmap in_use;    /* range ports with any holder */
-    struct tcpw_busy_dest *busy;       /* open addressing, at most half full */
-    uint32_t busy_mask, busy_used;
+    struct tcpw_dest_map busy;         /* of struct tcpw_busy_dest */
     uint32_t lo, num;                  /* ip_local_port_range, fixed */
     uint32_t nwords, nsum;
 };

@@ -26,6 +26,7 @@
 
 #include "api/sock.h"
 #include "tcp/conn.h"
+#include "tcp/dest_map.h"
 #include "tcp/tcp.h"
 #include "tcpwave/timewait.h"
 
@@ -65,6 +66,7 @@ int tcpw_port_usage(const struct tcpw_stack *stack, uint32_t laddr, uint32_t rad
 /* ---- every destination ---- */
 
 #define AGG_INITIAL 16u
+#define AGG_MAX     (UINT32_C(1) << 31)
 
 /* A listener whose port is in the range: (port, addr), addr 0 for any of
  * ours, as tcpw__listener_find() matches it. */
@@ -75,10 +77,9 @@ struct lis {
 
 /* One destination being counted. */
 struct agg_entry {
+    struct tcpw_dest_entry dest;   /* first: the map's part */
     struct tcpw_port_dest_usage d; /* usage.connections and .time_wait count up */
     uint32_t held_listening;       /* held ports a listener for d.laddr also has */
-    uint32_t hash;
-    bool used;
 };
 
 struct agg {
@@ -86,9 +87,9 @@ struct agg {
     uint32_t lo, hi;
     const struct lis *lis; /* sorted by (port, addr) */
     size_t nlis;
-    struct agg_entry *e; /* open addressing, linear probing, at most half full */
-    size_t mask;         /* capacity - 1; 0 with no table yet */
-    size_t used;
+    struct tcpw_dest_map map; /* of struct agg_entry, while counting */
+    struct agg_entry *e;      /* then the entries, dense (agg_finish) */
+    uint32_t n;
     int err;
 };
 
@@ -164,55 +165,10 @@ static int lis_collect(const struct tcpw_stack *s, uint32_t lo, uint32_t hi, str
     return 0;
 }
 
-static uint32_t dest_hash(const struct tcpw_stack *s, const struct tcpw_tuple *u)
-{
-    struct tcpw_tuple key = {.laddr = u->laddr, .raddr = u->raddr, .rport = u->rport};
-    return (uint32_t)tcpw_tuple_hash(s->tcp->secret, &key);
-}
-
-/* The entry of u's destination, or the free entry where it goes. The table
- * is at most half full, so a free entry ends every probe. */
-static struct agg_entry *agg_slot(const struct agg *a, const struct tcpw_tuple *u, uint32_t hash)
-{
-    for (size_t i = hash & a->mask;; i = (i + 1u) & a->mask) {
-        struct agg_entry *e = &a->e[i];
-        if (!e->used ||
-            (e->d.laddr == u->laddr && e->d.raddr == u->raddr && e->d.rport == u->rport))
-            return e;
-    }
-}
-
-/* Makes room for one more destination. Returns 0 or -ENOMEM. */
-static int agg_reserve(struct agg *a)
-{
-    size_t cap = a->e ? a->mask + 1u : 0, ncap;
-    struct agg_entry *old = a->e;
-
-    if (cap && 2u * (a->used + 1u) <= cap)
-        return 0;
-    ncap = cap ? 2u * cap : AGG_INITIAL;
-    if (ncap > SIZE_MAX / sizeof(*a->e))
-        return -ENOMEM;
-    a->e = calloc(ncap, sizeof(*a->e));
-    if (!a->e) {
-        a->e = old;
-        return -ENOMEM;
-    }
-    a->mask = ncap - 1u;
-    for (size_t i = 0; i < cap; i++) {
-        if (old[i].used) {
-            struct tcpw_tuple u = {
-                .laddr = old[i].d.laddr, .raddr = old[i].d.raddr, .rport = old[i].d.rport};
-            *agg_slot(a, &u, old[i].hash) = old[i];
-        }
-    }
-    free(old);
-    return 0;
-}
-
 /* Counts one port the 4-tuple u holds for its destination. */
 static int agg_add(struct agg *a, const struct tcpw_tuple *u, bool is_conn)
 {
+    struct tcpw_dest k = {.laddr = u->laddr, .raddr = u->raddr, .rport = u->rport};
     struct agg_entry *e;
     uint32_t hash;
 
@@ -221,18 +177,16 @@ static int agg_add(struct agg *a, const struct tcpw_tuple *u, bool is_conn)
      * such segments are dropped before TCP sees them. */
     if (u->lport < a->lo || u->lport > a->hi || u->laddr == 0 || u->raddr == 0 || u->rport == 0)
         return 0;
-    hash = dest_hash(a->s, u);
-    e = a->e ? agg_slot(a, u, hash) : NULL;
-    if (!e || !e->used) {
-        if (agg_reserve(a) != 0)
+    hash = tcpw__dest_hash(a->s->tcp->secret, &k);
+    /* The map's entries are struct agg_entry, the map's part first. */
+    e = (struct agg_entry *)tcpw__dest_map_find(&a->map, &k, hash);
+    if (!e) {
+        if (tcpw__dest_map_reserve(&a->map) != 0)
             return -ENOMEM;
-        e = agg_slot(a, u, hash);
-        e->used = true;
-        e->hash = hash;
+        e = (struct agg_entry *)tcpw__dest_map_insert(&a->map, &k, hash);
         e->d.laddr = u->laddr;
         e->d.raddr = u->raddr;
         e->d.rport = u->rport;
-        a->used++;
     }
     if (is_conn)
         e->d.usage.connections++;
@@ -297,18 +251,16 @@ static int agg_conns(struct agg *a)
     return err;
 }
 
-/* Packs the table into a dense array, then settles `listening` (one pass
- * over the listeners per local address) and `free`, and sorts for output. */
+/* Takes the entries out of the map as a dense array, then settles
+ * `listening` (one pass over the listeners per local address) and `free`,
+ * and sorts for output. */
 static void agg_finish(struct agg *a)
 {
     uint32_t range = a->hi - a->lo + 1u, listening = 0;
-    size_t k = 0;
 
-    for (size_t i = 0; i <= a->mask; i++)
-        if (a->e[i].used)
-            a->e[k++] = a->e[i];
-    qsort(a->e, a->used, sizeof(*a->e), cmp_laddr);
-    for (size_t i = 0; i < a->used; i++) {
+    a->e = (struct agg_entry *)tcpw__dest_map_take(&a->map, &a->n);
+    qsort(a->e, a->n, sizeof(*a->e), cmp_laddr);
+    for (size_t i = 0; i < a->n; i++) {
         struct tcpw_port_usage *u = &a->e[i].d.usage;
         if (i == 0 || a->e[i].d.laddr != a->e[i - 1u].d.laddr)
             listening = lis_ports(a, a->e[i].d.laddr);
@@ -316,7 +268,7 @@ static void agg_finish(struct agg *a)
         u->listening = listening - a->e[i].held_listening;
         u->free = range - u->connections - u->time_wait - u->listening;
     }
-    qsort(a->e, a->used, sizeof(*a->e), cmp_order);
+    qsort(a->e, a->n, sizeof(*a->e), cmp_order);
 }
 
 int tcpw_port_usage_foreach(const struct tcpw_stack *stack,
@@ -329,6 +281,7 @@ int tcpw_port_usage_foreach(const struct tcpw_stack *stack,
     if (!stack || !stack->tcp || !fn)
         return -EINVAL;
     memset(&a, 0, sizeof(a));
+    tcpw__dest_map_init(&a.map, sizeof(struct agg_entry), AGG_INITIAL, AGG_MAX);
     a.s = stack;
     a.lo = stack->cfg.ip_local_port_range_min;
     a.hi = stack->cfg.ip_local_port_range_max;
@@ -338,12 +291,13 @@ int tcpw_port_usage_foreach(const struct tcpw_stack *stack,
         err = agg_conns(&a);
     if (!err && tcpw__tw_walk(stack, agg_tw, &a))
         err = a.err;
-    if (!err && a.used) {
+    if (!err && a.map.used) {
         agg_finish(&a);
         /* The callback sees our copy: nothing it does can disturb the walk. */
-        for (size_t i = 0; i < a.used && !err; i++)
+        for (size_t i = 0; i < a.n && !err; i++)
             err = fn(user, &a.e[i].d);
     }
+    tcpw__dest_map_fini(&a.map);
     free(a.e);
     free(lis);
     return err;

@@ -242,94 +242,50 @@ static void maybe_compact(struct tcpw_tw_table *t)
 /* ---- records per destination (tcp_tw_dest_quota) ---- */
 
 #define DEST_INITIAL 16u
+#define DEST_MAX     (UINT32_C(1) << 31)
 
-static uint32_t dest_hash(const struct tcpw_tw_table *t, const struct tcpw_tuple *u)
+static struct tcpw_dest dest_of(const struct tcpw_tuple *u)
 {
-    struct tcpw_tuple key = {.laddr = u->laddr, .raddr = u->raddr, .rport = u->rport};
-    return (uint32_t)tcpw_tuple_hash(t->stack->tcp->secret, &key);
+    return (struct tcpw_dest){.laddr = u->laddr, .raddr = u->raddr, .rport = u->rport};
 }
 
-/* The entry of u's destination, or the free entry where it would go. The
- * table is at most half full, so a free entry ends every probe. */
-static struct tcpw_tw_dest *dest_slot(const struct tcpw_tw_table *t, const struct tcpw_tuple *u,
+static uint32_t dest_hash(const struct tcpw_tw_table *t, const struct tcpw_dest *k)
+{
+    return tcpw__dest_hash(t->stack->tcp->secret, k);
+}
+
+/* The map's entries are struct tcpw_tw_dest, the map's part first. */
+static struct tcpw_tw_dest *dest_find(const struct tcpw_tw_table *t, const struct tcpw_dest *k,
                                       uint32_t hash)
 {
-    for (uint32_t i = hash & t->dest_mask;; i = (i + 1u) & t->dest_mask) {
-        struct tcpw_tw_dest *d = &t->dests[i];
-        if (!d->count || (d->laddr == u->laddr && d->raddr == u->raddr && d->rport == u->rport))
-            return d;
-    }
+    return (struct tcpw_tw_dest *)tcpw__dest_map_find(&t->dests, k, hash);
 }
 
-static uint32_t dest_count(const struct tcpw_tw_table *t, const struct tcpw_tuple *u)
+static uint32_t dest_count(const struct tcpw_tw_table *t, const struct tcpw_dest *k, uint32_t hash)
 {
-    return t->dests ? dest_slot(t, u, dest_hash(t, u))->count : 0;
+    const struct tcpw_tw_dest *d = dest_find(t, k, hash);
+    return d ? d->count : 0;
 }
 
-/* Makes room for one more destination, so that dest_inc() cannot fail. */
-static int dest_reserve(struct tcpw_tw_table *t)
+/* After a successful tcpw__dest_map_reserve(), which makes room for one
+ * more destination: cannot fail. */
+static void dest_inc(struct tcpw_tw_table *t, const struct tcpw_dest *k, uint32_t hash)
 {
-    uint64_t cap = t->dests ? (uint64_t)t->dest_mask + 1u : 0, ncap;
-    struct tcpw_tw_dest *old = t->dests, *nd;
+    struct tcpw_tw_dest *d = dest_find(t, k, hash);
 
-    if (cap && 2u * ((uint64_t)t->dest_used + 1u) <= cap)
-        return 0;
-    ncap = cap ? 2u * cap : DEST_INITIAL;
-    if (ncap > (UINT64_C(1) << 31))
-        return -ENOMEM;
-    nd = calloc((size_t)ncap, sizeof(*nd));
-    if (!nd)
-        return -ENOMEM;
-    t->dests = nd;
-    t->dest_mask = (uint32_t)(ncap - 1u);
-    for (uint64_t i = 0; i < cap; i++) {
-        if (old[i].count) {
-            struct tcpw_tuple u = {.laddr = old[i].laddr, .raddr = old[i].raddr,
-                                   .rport = old[i].rport};
-            *dest_slot(t, &u, old[i].hash) = old[i];
-        }
-    }
-    free(old);
-    return 0;
-}
-
-static void dest_inc(struct tcpw_tw_table *t, const struct tcpw_tuple *u)
-{
-    uint32_t hash = dest_hash(t, u);
-    struct tcpw_tw_dest *d = dest_slot(t, u, hash);
-
-    if (!d->count) {
-        assert(2u * ((uint64_t)t->dest_used + 1u) <= (uint64_t)t->dest_mask + 1u);
-        d->laddr = u->laddr;
-        d->raddr = u->raddr;
-        d->rport = u->rport;
-        d->hash = hash;
-        t->dest_used++;
-    }
+    if (!d)
+        d = (struct tcpw_tw_dest *)tcpw__dest_map_insert(&t->dests, k, hash);
     d->count++;
 }
 
 static void dest_dec(struct tcpw_tw_table *t, const struct tcpw_tuple *u)
 {
-    struct tcpw_tw_dest *d = dest_slot(t, u, dest_hash(t, u));
-    uint32_t i, j;
+    struct tcpw_dest k = dest_of(u);
+    struct tcpw_tw_dest *d = dest_find(t, &k, dest_hash(t, &k));
 
-    assert(d->count); /* every live record was counted */
-    if (--d->count)
-        return;
-    t->dest_used--;
-    /* Linear probing's deletion without tombstones: entries after the hole
-     * whose home is not cyclically in (hole, entry] move back into it. */
-    i = (uint32_t)(d - t->dests);
-    for (j = (i + 1u) & t->dest_mask; t->dests[j].count; j = (j + 1u) & t->dest_mask) {
-        uint32_t home = t->dests[j].hash & t->dest_mask;
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (stays)
-            continue;
-        t->dests[i] = t->dests[j];
-        t->dests[j].count = 0;
-        i = j;
-    }
+    assert(d && d->count); /* every live record was counted */
+    if (--d->count == 0)
+        tcpw__dest_map_remove(&t->dests, &d->dest);
 }
 
 /* ---- time ---- */
@@ -400,7 +356,7 @@ static void tw_kill(struct tcpw_tw_table *t, struct tcpw_tw *tw)
     struct tcpw_tuple gone = tw->tuple;
 
     index_unlink(t, tw);
-    if (t->dests)
+    if (t->stack->cfg.tcp_tw_dest_quota)
         dest_dec(t, &tw->tuple);
     tw->tuple.lport = 0;
     t->dead++;
@@ -549,6 +505,7 @@ int tcpw__tw_init(struct tcpw_stack *s)
 
     memset(t, 0, sizeof(*t));
     t->stack = s;
+    tcpw__dest_map_init(&t->dests, sizeof(struct tcpw_tw_dest), DEST_INITIAL, DEST_MAX);
     t->lifetime_us = 2u * (uint64_t)s->cfg.tcp_msl_ms * 1000u;
     if (s->cfg.tcp_tw_recycle) {
         /* tcp_tw_recycle (Linux before 4.12, tcp_time_wait()): TIME_WAIT
@@ -593,11 +550,9 @@ void tcpw__tw_fini(struct tcpw_stack *s)
     tcpw_timer_cancel(&s->wheel, &t->timer);
     free(t->chunks);
     free(t->buckets);
-    free(t->dests);
+    tcpw__dest_map_fini(&t->dests);
     t->chunks = NULL;
     t->buckets = NULL;
-    t->dests = NULL;
-    t->dest_used = 0;
     t->count = 0;
     t->dead = 0;
     t->head = t->tail;
@@ -607,6 +562,8 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
 {
     struct tcpw_tw_table *t = &s->tcp->tw;
     bool was_head_change = false;
+    struct tcpw_dest dest = dest_of(&p->tuple);
+    uint32_t dest_h = 0;
     struct tcpw_tw *tw;
     uint32_t pos;
 
@@ -639,11 +596,12 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
          * table. Over quota the connection goes without TIME_WAIT, whatever
          * tcp_tw_overflow_policy says (evicting would only move the
          * problem to another destination's record). */
-        if (dest_count(t, &p->tuple) >= s->cfg.tcp_tw_dest_quota) {
+        dest_h = dest_hash(t, &dest);
+        if (dest_count(t, &dest, dest_h) >= s->cfg.tcp_tw_dest_quota) {
             tcpw__count(s, TCPW_CTR_TW_QUOTA_REFUSED);
             return -ENOBUFS;
         }
-        if (dest_reserve(t) != 0) {
+        if (tcpw__dest_map_reserve(&t->dests) != 0) {
             tcpw__count(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW);
             return -ENOMEM;
         }
@@ -685,7 +643,7 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
     set_ts_age(tw, p->ts_ok ? age : 0);
     index_insert(t, pos);
     if (s->cfg.tcp_tw_dest_quota)
-        dest_inc(t, &tw->tuple);
+        dest_inc(t, &dest, dest_h);
     tcpw__holds_add(s, &tw->tuple, TCPW_HOLDER_TW);
     t->count++;
     s->tcp->state_counts[TCPW_TIME_WAIT]++;
@@ -733,7 +691,7 @@ size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s)
     return (size_t)t->nchunks * TW_CHUNK_RECORDS * sizeof(struct tcpw_tw) +
            ((size_t)t->chunk_mask + 1u) * sizeof(*t->chunks) +
            ((size_t)t->bucket_mask + 1u) * sizeof(*t->buckets) +
-           (t->dests ? ((size_t)t->dest_mask + 1u) * sizeof(*t->dests) : 0u);
+           tcpw__dest_map_memory_bytes(&t->dests);
 }
 
 void tcpw__tw_enter(struct tcpw_conn *c)

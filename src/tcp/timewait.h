@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "stack/timer_wheel.h"
+#include "tcp/dest_map.h"
 #include "tcp/hash.h"
 
 struct tcpw_stack;
@@ -123,20 +124,16 @@ struct tcpw_tw_table {
     uint64_t overflow_logged;
     /* tcp_tw_dest_quota: live records per destination (local address,
      * remote address, remote port), so that the quota is checked in O(1).
-     * Open addressing with linear probing, at most half full, entries with
-     * count 0 are free; NULL while the quota is 0 (nothing is kept then).
-     * It does not shrink: its size follows the peak number of destinations,
-     * which tcp_max_tw_buckets bounds. */
-    struct tcpw_tw_dest *dests;
-    uint32_t dest_mask; /* capacity - 1 */
-    uint32_t dest_used; /* entries with count > 0 */
+     * Entries of struct tcpw_tw_dest; a destination's entry goes with its
+     * last record. Empty, with nothing allocated, while the quota is 0
+     * (nothing is kept then). It does not shrink: its size follows the peak
+     * number of destinations, which tcp_max_tw_buckets bounds. */
+    struct tcpw_dest_map dests;
 };
 
 struct tcpw_tw_dest {
-    uint32_t laddr, raddr;
-    uint32_t hash;  /* of (laddr, raddr, rport), kept for growth and deletion */
-    uint32_t count; /* live records; 0: a free entry */
-    uint16_t rport;
+    struct tcpw_dest_entry dest; /* first: the map's part */
+    uint32_t count;              /* live records, never 0 in the map */
 };
 
 /* Sets up the empty table. Returns 0, -ENOMEM, or -EINVAL when 2MSL does not
@@ -203,7 +200,8 @@ uint64_t tcpw__tw_remaining(const struct tcpw_stack *s, const struct tcpw_tw *tw
  * record's last (re)start had reached TW_TS_AGE_MAX. 0 without timestamps. */
 uint32_t tcpw__tw_ts_recent_age_s(const struct tcpw_stack *s, const struct tcpw_tw *tw);
 
-/* Bytes the table holds on the heap: chunks, chunk ring and buckets. */
+/* Bytes the table holds on the heap: chunks, chunk ring, buckets and the
+ * tcp_tw_dest_quota map. */
 size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s);
 
 /* RFC 9293 §3.4.3 quiet time. _start (at stack creation) begins an MSL of

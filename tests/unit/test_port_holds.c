@@ -298,7 +298,7 @@ static void test_busy_connect_is_o1(void)
             m->tw[0][port] = false;
         }
     CHECK(tcpw__holds_busy_find(s, LADDR, DEST, RPORT) == NULL);
-    CHECK_EQ(s->tcp->holds.busy_used, 0);
+    CHECK_EQ(s->tcp->holds.busy.used, 0);
     check_invariants(s, m);
     tcpw_stack_destroy(s);
     free(m);

@@ -587,13 +587,13 @@ static void test_dest_quota_random(void)
         }
         if (i % 1000 == 0) {
             const struct tcpw_tw_table *t = &s->tcp->tw;
+            const struct tcpw_dest_entry *e;
             uint64_t sum = 0;
-            for (uint32_t j = 0; t->dests && j <= t->dest_mask; j++) {
-                const struct tcpw_tw_dest *d = &t->dests[j];
-                if (!d->count)
-                    continue;
+            for (uint32_t j = 0; (e = tcpw__dest_map_next(&t->dests, &j)) != NULL;) {
+                const struct tcpw_tw_dest *d = (const struct tcpw_tw_dest *)e;
+                CHECK(d->count > 0); /* an entry goes with its last record */
                 sum += d->count;
-                CHECK_EQ(d->count, brute_count(s, d->raddr, d->rport));
+                CHECK_EQ(d->count, brute_count(s, d->dest.raddr, d->dest.rport));
             }
             CHECK_EQ(sum, t->count);
         }
@@ -603,7 +603,7 @@ static void test_dest_quota_random(void)
     CHECK_EQ(tcpw_stack_counter(s, TCPW_CTR_TCP_TIME_WAIT_OVERFLOW), 0);
     advance(s, 2 * L_US);
     CHECK_EQ(tcpw_tw_count(s), 0);
-    CHECK_EQ(s->tcp->tw.dest_used, 0);
+    CHECK_EQ(s->tcp->tw.dests.used, 0);
     tcpw_stack_destroy(s);
 }
 
