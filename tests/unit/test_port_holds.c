@@ -243,6 +243,21 @@ static void test_model_random(void)
     free(m);
 }
 
+/* A connect() toward DEST that must find a port, closed at once (in
+ * SYN_SENT: the port is free again). Returns whether it went so. */
+static bool connect_and_close(struct tcpw_stack *s, struct model *m)
+{
+    int port;
+
+    do_connect(s, m, 0, &port);
+    if (port < 0 || tcpw_close(s, m->conn_fd[0][port]) != 0) {
+        check_fail(__FILE__, __LINE__, "connect to DEST, then close: port %d", port);
+        return false;
+    }
+    m->conn[0][port] = false;
+    return true;
+}
+
 /* Once a destination's held ports are known, a connect() asks about one
  * port or two, not about the ~100 the 99 % walk passes. */
 static void test_busy_connect_is_o1(void)
@@ -264,27 +279,15 @@ static void test_busy_connect_is_o1(void)
     CHECK(tcpw__holds_busy_find(s, LADDR, DEST, RPORT) == NULL);
     /* One sweep of the range: the destination turns busy and learns. */
     before = s->tcp->ports.next_ephemeral;
-    while (s->tcp->ports.next_ephemeral - before < NUM) {
-        int port;
-        do_connect(s, m, 0, &port);
-        CHECK(port >= 0);
-        if (port < 0)
+    while (s->tcp->ports.next_ephemeral - before < NUM)
+        if (!connect_and_close(s, m))
             break;
-        CHECK_EQ_I(tcpw_close(s, m->conn_fd[0][port]), 0);
-        m->conn[0][port] = false;
-    }
     CHECK(tcpw__holds_busy_find(s, LADDR, DEST, RPORT) != NULL);
     before = s->tcp->ports.next_ephemeral;
     asked = s->tcp->ports.asked;
-    for (int i = 0; i < 200; i++) {
-        int port;
-        do_connect(s, m, 0, &port);
-        CHECK(port >= 0);
-        if (port < 0)
+    for (int i = 0; i < 200; i++)
+        if (!connect_and_close(s, m))
             break;
-        CHECK_EQ_I(tcpw_close(s, m->conn_fd[0][port]), 0);
-        m->conn[0][port] = false;
-    }
     positions = s->tcp->ports.next_ephemeral - before;
     /* ~100 positions per connect walked, one lookup each answered. */
     CHECK_MSG(positions > 200u * 30u, "only %u positions: the fill is wrong", positions);
