@@ -107,19 +107,19 @@ static void chunk_free_first(struct tcpw_tw_table *t)
     t->nchunks--;
 }
 
-static void chunk_free_last(struct tcpw_tw_table *t)
-{
-    struct tcpw_tw **p = &t->chunks[(t->first_chunk + t->nchunks - 1u) & t->chunk_mask];
-    free(*p);
-    *p = NULL;
-    t->nchunks--;
-}
-
 /* Drops tombstones at the head (their chunks go once the head leaves them):
  * the head is then live, or the log is empty. */
+static void compact_finish(struct tcpw_tw_table *t);
+static bool in_log(const struct tcpw_tw_table *t, uint32_t pos);
+
 static void head_settle(struct tcpw_tw_table *t)
 {
-    while (t->head != t->tail && !is_live(slot(t, t->head))) {
+    for (;;) {
+        /* Past the unread part of a compaction lies its gap: jump it. */
+        if (t->compacting && !in_log(t, t->crd))
+            compact_finish(t);
+        if (t->head == t->tail || is_live(slot(t, t->head)))
+            break;
         t->head++;
         t->dead--;
     }
@@ -147,9 +147,15 @@ static uint32_t log_append(struct tcpw_tw_table *t)
 
 /* ---- the index ---- */
 
+/* The bucket of a tuple: in the old array while its bucket there has not
+ * moved yet (the index is doubling), else in the current one. */
 static uint32_t *bucket_of(const struct tcpw_tw_table *t, const struct tcpw_tuple *tuple)
 {
-    return &t->buckets[(uint32_t)tcpw_tuple_hash(t->stack->tcp->secret, tuple) & t->bucket_mask];
+    uint32_t h = (uint32_t)tcpw_tuple_hash(t->stack->tcp->secret, tuple);
+
+    if (t->old_buckets && (h & t->old_mask) >= t->migrated)
+        return &t->old_buckets[h & t->old_mask];
+    return &t->buckets[h & t->bucket_mask];
 }
 
 static void index_insert(struct tcpw_tw_table *t, uint32_t pos)
@@ -175,68 +181,129 @@ static uint32_t index_unlink(struct tcpw_tw_table *t, const struct tcpw_tw *tw)
     return pos;
 }
 
-/* Refills the bucket array from the log (after growth or compaction). */
-static void index_rebuild(struct tcpw_tw_table *t)
+/* Moves up to `n` buckets of the old array to the current one: old bucket
+ * i splits into buckets i and i + old size (the current array's entries are
+ * written only here and by inserts routed past `migrated`, so it needs no
+ * initialisation). */
+static void index_migrate(struct tcpw_tw_table *t, uint32_t n)
 {
-    memset(t->buckets, 0xff, sizeof(*t->buckets) * ((size_t)t->bucket_mask + 1u));
-    for (uint32_t p = t->head; p != t->tail; p++)
-        if (is_live(slot(t, p)))
-            index_insert(t, p);
+    while (t->old_buckets && n--) {
+        uint32_t i = t->migrated, half = t->old_mask + 1u, pos = t->old_buckets[i];
+
+        t->buckets[i] = t->buckets[i + half] = TW_NIL;
+        t->migrated++; /* from now on bucket_of() routes i's tuples here */
+        while (pos != TW_NIL) {
+            uint32_t next = slot(t, pos)->hnext;
+            index_insert(t, pos);
+            pos = next;
+        }
+        if (t->migrated == half) {
+            free(t->old_buckets);
+            t->old_buckets = NULL;
+        }
+    }
 }
 
-/* Doubles the bucket array when the load passes MAX_LOAD. Growth is an
- * optimisation: without memory the chains just get longer. */
+/* Doubles the bucket array when the load passes MAX_LOAD, moving two old
+ * buckets per call (per insert): the doubling is over after a quarter of
+ * the old size of inserts, long before the next one (which needs twice the
+ * old size). Growth is an optimisation: without memory the chains just get
+ * longer. */
 static void index_maybe_grow(struct tcpw_tw_table *t)
 {
     uint64_t n = (uint64_t)t->bucket_mask + 1u;
     uint32_t *nb;
 
-    if (t->count <= MAX_LOAD * n || n >= (UINT64_C(1) << 31))
-        return;
-    nb = malloc(sizeof(*nb) * (size_t)(2u * n));
-    if (!nb)
-        return;
-    free(t->buckets);
-    t->buckets = nb;
-    t->bucket_mask = (uint32_t)(2u * n - 1u);
-    index_rebuild(t);
-}
-
-/* Squeezes the tombstones out of the log, keeping the order (and so the
- * expiry order). Run when tombstones outnumber live records, so its O(span)
- * cost is paid for by the tombstones made since the last run. */
-static void compact(struct tcpw_tw_table *t)
-{
-    uint32_t w = t->head, dead = 0;
-
-    for (uint32_t r = t->head; r != t->tail; r++) {
-        const struct tcpw_tw *src = slot(t, r);
-        if (!is_live(src))
-            continue;
-        if (w == TW_NIL) {
-            /* r is past TW_NIL, whose slot is a tombstone already. */
-            w++;
-            dead++;
+    if (!t->old_buckets && t->count > MAX_LOAD * n && n < (UINT64_C(1) << 31)) {
+        nb = malloc(sizeof(*nb) * (size_t)(2u * n));
+        if (nb) {
+            t->old_buckets = t->buckets;
+            t->old_mask = t->bucket_mask;
+            t->migrated = 0;
+            t->buckets = nb;
+            t->bucket_mask = (uint32_t)(2u * n - 1u);
         }
-        if (w != r)
-            *slot(t, w) = *src;
-        w++;
     }
-    t->tail = w;
-    t->dead = dead;
-    {
-        uint32_t last = t->tail == t->head ? t->head : t->tail - 1u;
-        uint32_t keep = ((last >> TW_CHUNK_BITS) - t->first_chunk) & CHUNK_SEQ_MASK;
-        while (t->nchunks > keep + 1u)
-            chunk_free_last(t);
-    }
-    index_rebuild(t);
+    index_migrate(t, 2);
 }
 
+/* ---- compaction ----
+ *
+ * Squeezes the tombstones out of the log, keeping the order (and so the
+ * expiry order), COMPACT_STEPS positions per table operation. A read cursor
+ * (crd) goes down from the last position the log had when compaction
+ * began; each live record it meets moves up to the write cursor (cwr),
+ * just below the records already moved, and its hash chain is relinked to
+ * the new position. (crd, cwr] is then a gap of tombstones; when crd has
+ * passed the head, everything from the head to cwr is gap, and the head
+ * jumps over it, freeing those chunks. Meanwhile the table works as usual:
+ * records are appended above (the tail never moves down), expire from the
+ * head (which, reaching the gap, finishes the compaction) and leave early
+ * anywhere (a tombstone in the packed part waits for the next
+ * compaction). Positions moved: at most the log's span, paid for by the
+ * tombstones, more than half of it, that started the compaction. */
+
+#define COMPACT_STEPS 8u
+
+static bool in_log(const struct tcpw_tw_table *t, uint32_t pos)
+{
+    return pos - t->head < t->tail - t->head;
+}
+
+/* The unread part is gone: the head jumps over the gap. */
+static void compact_finish(struct tcpw_tw_table *t)
+{
+    t->compacting = false;
+    if (in_log(t, t->cwr)) {
+        t->dead -= t->cwr + 1u - t->head;
+        t->head = t->cwr + 1u;
+    }
+}
+
+/* Moves the record at crd to cwr: the copy, then the one link of its hash
+ * chain that points at it. */
+static void compact_move(struct tcpw_tw_table *t)
+{
+    struct tcpw_tw *from = slot(t, t->crd), *to = slot(t, t->cwr);
+    uint32_t *link = bucket_of(t, &from->tuple);
+
+    while (*link != t->crd)
+        link = &slot(t, *link)->hnext;
+    *to = *from;
+    *link = t->cwr;
+    from->tuple.lport = 0;
+}
+
+static void compact_steps(struct tcpw_tw_table *t, uint32_t n)
+{
+    while (t->compacting && n--) {
+        if (!in_log(t, t->crd)) {
+            compact_finish(t);
+            break;
+        }
+        if (is_live(slot(t, t->crd))) {
+            if (t->cwr == TW_NIL)
+                t->cwr--; /* no record lives at TW_NIL; crd is below it */
+            if (t->cwr != t->crd)
+                compact_move(t);
+            t->cwr--;
+        }
+        t->crd--;
+    }
+}
+
+/* Starts a compaction when tombstones outnumber live records, and moves
+ * an ongoing one on; then the head may have been freed to move on. */
 static void maybe_compact(struct tcpw_tw_table *t)
 {
-    if (t->dead > t->count && t->dead >= TW_CHUNK_RECORDS)
-        compact(t);
+    if (!t->compacting && t->dead > t->count && t->dead >= TW_CHUNK_RECORDS) {
+        t->compacting = true;
+        t->crd = t->cwr = t->tail - 1u;
+    }
+    if (t->compacting) {
+        compact_steps(t, COMPACT_STEPS);
+        head_settle(t);
+    }
 }
 
 /* ---- records per destination (tcp_tw_dest_quota) ---- */
@@ -550,6 +617,8 @@ void tcpw__tw_fini(struct tcpw_stack *s)
     tcpw_timer_cancel(&s->wheel, &t->timer);
     free(t->chunks);
     free(t->buckets);
+    free(t->old_buckets);
+    t->old_buckets = NULL;
     tcpw__dest_map_fini(&t->dests);
     t->chunks = NULL;
     t->buckets = NULL;
@@ -649,6 +718,12 @@ int tcpw__tw_add(struct tcpw_stack *s, const struct tcpw_tw_proto *p)
     s->tcp->state_counts[TCPW_TIME_WAIT]++;
     head_settle(t); /* drops the tombstone log_append leaves at TW_NIL, if any */
     index_maybe_grow(t);
+    {
+        /* Inserts move a compaction on too; finishing it moves the head. */
+        uint32_t head = t->head;
+        maybe_compact(t);
+        was_head_change = was_head_change || t->head != head;
+    }
     if (t->head == pos || was_head_change)
         rearm(t);
     return 0;
@@ -691,6 +766,7 @@ size_t tcpw__tw_memory_bytes(const struct tcpw_stack *s)
     return (size_t)t->nchunks * TW_CHUNK_RECORDS * sizeof(struct tcpw_tw) +
            ((size_t)t->chunk_mask + 1u) * sizeof(*t->chunks) +
            ((size_t)t->bucket_mask + 1u) * sizeof(*t->buckets) +
+           (t->old_buckets ? ((size_t)t->old_mask + 1u) * sizeof(*t->old_buckets) : 0u) +
            tcpw__dest_map_memory_bytes(&t->dests);
 }
 

@@ -17,12 +17,16 @@
  * all. A record that leaves early (RST with tcp_rfc1337=0, a new SYN,
  * RFC 6191) or restarts (a retransmitted FIN moves it to the tail) leaves a
  * tombstone behind; when tombstones outnumber live records the log is
- * compacted in order, which keeps memory within 2x of the live records under
- * any traffic and costs O(1) amortised per tombstone.
+ * compacted in order, a few positions per table operation (the live records
+ * slide toward the tail, the emptied head-side chunks are freed at the
+ * end), which keeps memory near 2x of the live records under any traffic,
+ * costs O(1) amortised per tombstone and never pauses for the whole log.
  *
  * Lookup by 4-tuple is a chained hash of 32-bit positions: a bucket array
- * (power of two, keyed SipHash of the tuple under the stack secret, grown
- * when the load passes 2) and a 32-bit `hnext` in each record.
+ * (power of two, keyed SipHash of the tuple under the stack secret, doubled
+ * when the load passes 2) and a 32-bit `hnext` in each record. Doubling is
+ * incremental (linear hashing's split, two old buckets per insert): no
+ * insert pauses to rehash millions of records.
  *
  * Memory per record at load: 40 (the record) + 2..4 (bucket heads at load
  * 1..2) + under 0.1 (chunk ring, partly filled head and tail chunks) = 42..44
@@ -108,10 +112,22 @@ struct tcpw_tw_table {
     uint32_t first_chunk, nchunks;
     uint32_t head, tail;   /* records at positions [head, tail) */
     uint32_t dead;         /* tombstones in [head, tail) */
+    /* Compaction in progress (timewait.c, "compaction"): positions up to
+     * crd are still to be read; (crd, cwr] is a gap of tombstones; live
+     * records above cwr (up to where the log ended when it began) are
+     * packed. */
+    bool compacting;
+    uint32_t crd, cwr;
     uint64_t count;        /* live records */
     /* The index: bucket heads, positions or TW_NIL. */
     uint32_t *buckets;
     uint32_t bucket_mask;
+    /* While the index doubles: the old bucket array, whose buckets below
+     * `migrated` have moved to `buckets` (each add moves a few more), so no
+     * insert pays for rehashing the whole table; NULL otherwise. */
+    uint32_t *old_buckets;
+    uint32_t old_mask;
+    uint32_t migrated;
     uint64_t lifetime_us;  /* 2MSL, or 3.5 x tcp_rto_min with tcp_tw_recycle:
                             * fixed, the config is immutable */
     struct tcpw_timer timer; /* armed for the head record's expiry */
