@@ -190,6 +190,11 @@ static void index_migrate(struct tcpw_tw_table *t, uint32_t n)
     while (t->old_buckets && n--) {
         uint32_t i = t->migrated, half = t->old_mask + 1u, pos = t->old_buckets[i];
 
+        /* The records are scattered over the log: start loading the next
+         * bucket's first one while this bucket's are rehashed. */
+        if (i + 1u < half && t->old_buckets[i + 1u] != TW_NIL)
+            __builtin_prefetch(slot(t, t->old_buckets[i + 1u]));
+
         t->buckets[i] = t->buckets[i + half] = TW_NIL;
         t->migrated++; /* from now on bucket_of() routes i's tuples here */
         while (pos != TW_NIL) {
@@ -204,10 +209,10 @@ static void index_migrate(struct tcpw_tw_table *t, uint32_t n)
     }
 }
 
-/* Doubles the bucket array when the load passes MAX_LOAD, moving two old
- * buckets per call (per insert): the doubling is over after a quarter of
- * the old size of inserts, long before the next one (which needs twice the
- * old size). Growth is an optimisation: without memory the chains just get
+/* Doubles the bucket array when the load passes MAX_LOAD, moving four old
+ * buckets per call (per insert): the doubling is over after an eighth of
+ * the old size of inserts (so both arrays are rarely held at once), long
+ * before the next one (which needs twice the old size). Growth is an optimisation: without memory the chains just get
  * longer. */
 static void index_maybe_grow(struct tcpw_tw_table *t)
 {
@@ -224,7 +229,7 @@ static void index_maybe_grow(struct tcpw_tw_table *t)
             t->bucket_mask = (uint32_t)(2u * n - 1u);
         }
     }
-    index_migrate(t, 2);
+    index_migrate(t, 4);
 }
 
 /* ---- compaction ----

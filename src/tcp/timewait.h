@@ -25,7 +25,7 @@
  * Lookup by 4-tuple is a chained hash of 32-bit positions: a bucket array
  * (power of two, keyed SipHash of the tuple under the stack secret, doubled
  * when the load passes 2) and a 32-bit `hnext` in each record. Doubling is
- * incremental (linear hashing's split, two old buckets per insert): no
+ * incremental (linear hashing's split, four old buckets per insert): no
  * insert pauses to rehash millions of records.
  *
  * Memory per record at load: 40 (the record) + 2..4 (bucket heads at load
