@@ -72,8 +72,10 @@ static void negotiate(struct tcpw_conn *c, const struct tcpw_tcp *seg)
 
 /* --- LISTEN (RFC 9293 §3.10.7.2) --- */
 
+/* tw_iss: the ISS a TIME_WAIT record handed over (tcpw__tw_input), or 0
+ * for the RFC 6528 ISN. */
 static void listen_input(struct tcpw_stack *s, struct tcpw_listener *l,
-                         const struct tcpw_packet *p)
+                         const struct tcpw_packet *p, uint32_t tw_iss)
 {
     const struct tcpw_tcp *seg = &p->l4.tcp;
     struct tcpw_tuple tuple;
@@ -131,7 +133,7 @@ static void listen_input(struct tcpw_stack *s, struct tcpw_listener *l,
     c->irs = seg->seq;
     c->rcv_nxt = seg->seq + 1;
     c->rcv_adv = c->rcv_nxt; /* nothing advertised yet */
-    c->iss = tcpw_isn(s->tcp->secret, &tuple, s->now);
+    c->iss = tw_iss ? tw_iss : tcpw_isn(s->tcp->secret, &tuple, s->now);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->adv_mss = tcpw__our_mss(s, ls->maxseg);
     c->rcv_wscale = tcpw__wscale_for(c->rcv.cap);
@@ -715,6 +717,7 @@ void tcpw__tcp_input(struct tcpw_stack *s, const struct tcpw_packet *p)
     struct tcpw_tuple tuple;
     struct tcpw_conn *c;
     struct tcpw_tw *tw;
+    uint32_t tw_iss = 0;
     struct tcpw_listener *l;
 
     tuple_of(p, &tuple);
@@ -733,11 +736,11 @@ void tcpw__tcp_input(struct tcpw_stack *s, const struct tcpw_packet *p)
         return;
     }
     tw = tcpw__tw_find(s, &tuple);
-    if (tw && tcpw__tw_input(s, tw, p))
+    if (tw && tcpw__tw_input(s, tw, p, &tw_iss))
         return;
     l = tcpw__listener_find(s, tuple.laddr, tuple.lport);
     if (l) {
-        listen_input(s, l, p);
+        listen_input(s, l, p, tw_iss);
         return;
     }
     /* RFC 9293 §3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist)

@@ -886,7 +886,8 @@ static bool tw_paws_reject(const struct tcpw_stack *s, const struct tcpw_tw *tw,
     return !((seg->flags & TCPW_RST) && age >= PAWS_RST_AGE_S);
 }
 
-bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_packet *p)
+bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_packet *p,
+                    uint32_t *iss)
 {
     const struct tcpw_tcp *seg = &p->l4.tcp;
     bool paws = tw_paws_reject(s, tw, seg);
@@ -919,6 +920,14 @@ bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_
             if (tcp->trace_fn)
                 tcp->trace_fn(tcp->trace_user, u->laddr, u->lport, u->raddr, u->rport,
                               TCPW_TIME_WAIT, TCPW_CLOSED);
+            /* Linux's tcp_timewait_state_process() hands the listener
+             * tw_isn = old SND.NXT + 65535 + 2: our new sequence space
+             * starts beyond anything of the old connection the peer could
+             * still accept with an unscaled window, whatever the ISN clock
+             * says. */
+            *iss = tw->snd_nxt + 65535u + 2u;
+            if (*iss == 0)
+                *iss = 1;
             tcpw__tw_remove(s, tw);
             return false;
         }

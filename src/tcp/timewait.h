@@ -204,9 +204,11 @@ struct tcpw_tw *tcpw__tw_restart(struct tcpw_stack *s, struct tcpw_tw *tw);
 
 /* A segment for a record (RFC 9293 §3.10.7.4 in TIME-WAIT). Returns true
  * when the segment was consumed; false when the record was removed to let a
- * new SYN through (RFC 6191) and the caller goes on to the listeners. `tw`
- * is not valid after the call. */
-bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_packet *p);
+ * new SYN through (RFC 6191) and the caller goes on to the listeners, with
+ * *iss set to the ISS the new connection must use (Linux's tw_isn: the old
+ * SND.NXT + 65535 + 2, never 0). `tw` is not valid after the call. */
+bool tcpw__tw_input(struct tcpw_stack *s, struct tcpw_tw *tw, const struct tcpw_packet *p,
+                    uint32_t *iss);
 
 /* Absolute expiry of a record, µs of stack time. */
 uint64_t tcpw__tw_expires(const struct tcpw_stack *s, const struct tcpw_tw *tw);

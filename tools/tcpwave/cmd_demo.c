@@ -618,7 +618,8 @@ static int reconnect_from(struct demo *d, uint16_t port)
 /* RFC 9293 §3.10.7.4 note, RFC 6191: the server holds TIME_WAIT; the client
  * reconnects from the same port 1 s later. Its ISN (RFC 6528's clock moved
  * on) is above the record's RCV.NXT and its TSval newer: the SYN is
- * accepted, the record goes, the listener answers. */
+ * accepted, the record goes, the listener answers with ISS = the record's
+ * SND.NXT + 65537, as Linux. */
 static int scenario_tw_syn_newer(struct demo *d)
 {
     struct tcpw_conn_info old, now;
@@ -643,7 +644,7 @@ static int scenario_tw_syn_newer(struct demo *d)
         return d->sfd;
     note(d,
          "server: accept() -> connection; the SYN ended TIME_WAIT (RFC 6191), records left: "
-         "%" PRIu64,
+         "%" PRIu64 "; its ISS was the record's SND.NXT + 65537 (Linux's tw_isn)",
          tcpw_tw_count(d->server));
     app_send(d, "client", d->client, d->cfd, "GET /again");
     run_for(d, 10 * MS);
