@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcp/conn.h"
+#include "tcp/timewait.h"
+
 static void tt_output(void *user, const uint8_t *pkt, size_t len, uint64_t now)
 {
     struct tt *t = user;
@@ -419,4 +422,22 @@ bool tt_server_in_time_wait(struct tt *t)
     t->peer_nxt++;
     FX_EXPECT(t, TCPW_ACK, t->local_nxt, t->peer_nxt, 0);
     return tt_count_state(t, TCPW_TIME_WAIT) == 1;
+}
+
+int tt_tw_add(struct tcpw_stack *s, const struct tcpw_tuple *u, bool ts)
+{
+    struct tcpw_tw_proto p;
+
+    memset(&p, 0, sizeof(p));
+    p.tuple = *u;
+    p.snd_nxt = u->lport;
+    p.rcv_nxt = 2;
+    p.rcv_wnd = 100;
+    p.ts_ok = ts;
+    if (ts) {
+        p.ts_offset = tcpw__ts_offset(s, u->laddr, u->raddr);
+        p.ts_recent = 1;
+        p.ts_recent_age_s = 5;
+    }
+    return tcpw__tw_add(s, &p);
 }

@@ -169,4 +169,12 @@ bool tt_server_in_time_wait(struct tt *t);
 
 #define TT_PEER_ISS 0xfffffff0u
 
+/* Puts a TIME_WAIT record for 4-tuple u straight into the table (what a
+ * connection reaching TIME_WAIT would leave): SND.NXT = the local port,
+ * RCV.NXT 2, window 100; with ts, timestamps on the stack's own clock
+ * (tcpw__ts_offset) and a TS.Recent 5 s old, so tcp_tw_reuse may take it
+ * over. Returns tcpw__tw_add's result. */
+struct tcpw_tuple;
+int tt_tw_add(struct tcpw_stack *s, const struct tcpw_tuple *u, bool ts);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "tcptest.h"
 #include "stack/stack_impl.h"
 #include "tcp/conn.h"
 #include "tcp/tcp.h"
@@ -57,22 +58,8 @@ static struct tcpw_stack *make_stack(uint32_t tw_reuse)
 
 static int tw_add(struct tcpw_stack *s, uint32_t raddr, uint16_t lport, bool ts)
 {
-    struct tcpw_tw_proto p;
-    memset(&p, 0, sizeof(p));
-    p.tuple.laddr = LADDR;
-    p.tuple.raddr = raddr;
-    p.tuple.lport = lport;
-    p.tuple.rport = RPORT;
-    p.snd_nxt = lport;
-    p.rcv_wnd = 100;
-    p.ts_ok = ts;
-    if (ts) {
-        uint32_t pair[2] = {LADDR, raddr};
-        p.ts_offset = (uint32_t)tcpw_siphash24(s->tcp->secret, pair, sizeof(pair));
-        p.ts_recent = 1;
-        p.ts_recent_age_s = 5;
-    }
-    return tcpw__tw_add(s, &p);
+    const struct tcpw_tuple u = {LADDR, raddr, lport, RPORT};
+    return tt_tw_add(s, &u, ts);
 }
 
 static void tw_del(struct tcpw_stack *s, uint32_t raddr, uint16_t lport)

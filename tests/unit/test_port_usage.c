@@ -53,17 +53,8 @@ static int never_called(void *user, const struct tcpw_port_dest_usage *d)
 static int add_tw(struct tcpw_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport)
 {
-    struct tcpw_tw_proto p;
-
-    memset(&p, 0, sizeof(p));
-    p.tuple.laddr = laddr;
-    p.tuple.lport = lport;
-    p.tuple.raddr = raddr;
-    p.tuple.rport = rport;
-    p.snd_nxt = 1;
-    p.rcv_nxt = 2;
-    p.rcv_wnd = 100;
-    return tcpw__tw_add(s, &p);
+    const struct tcpw_tuple u = {laddr, raddr, lport, rport};
+    return tt_tw_add(s, &u, false);
 }
 
 /* A connection from a bound local port (SYN-SENT; its SYN is left queued). */
