@@ -83,8 +83,8 @@ int tcpw_conn_foreach(const struct tcpw_stack *s, tcpw_conn_visit_fn fn, void *u
             return r;
     }
     t = &s->tcp->conns;
-    for (size_t b = 0; t->buckets && b <= t->mask; b++) {
-        for (const struct tcpw_tuple_node *n = t->buckets[b]; n; n = n->next) {
+    for (size_t b = 0; b < tcpw_tuple_table_chains(t); b++) {
+        for (const struct tcpw_tuple_node *n = tcpw_tuple_table_chain(t, b); n; n = n->next) {
             /* The node is the first member of struct tcpw_conn. */
             conn_entry((const struct tcpw_conn *)n, s->now, &e);
             r = fn(user, &e);

@@ -562,8 +562,8 @@ static void listener_close(struct tcpw_stack *s, struct tcpw_listener *l)
 
     while (again) {
         again = false;
-        for (size_t b = 0; b <= t->mask && !again; b++) {
-            for (struct tcpw_tuple_node *n = t->buckets[b]; n; n = n->next) {
+        for (size_t b = 0; b < tcpw_tuple_table_chains(t) && !again; b++) {
+            for (struct tcpw_tuple_node *n = tcpw_tuple_table_chain(t, b); n; n = n->next) {
                 struct tcpw_conn *c = (struct tcpw_conn *)n;
                 if (c->listener == l) {
                     tcpw__conn_abort(c, 0);

@@ -53,9 +53,10 @@ void tcpw__tcp_destroy(struct tcpw_stack *s)
         return;
     /* Connections first (they point at sockets and listeners), then the
      * sockets, then the TIME_WAIT records. Nothing is sent. */
-    for (size_t b = 0; b <= t->conns.mask; b++) {
-        while (t->conns.buckets[b]) {
-            struct tcpw_conn *c = (struct tcpw_conn *)t->conns.buckets[b];
+    for (size_t b = 0; b < tcpw_tuple_table_chains(&t->conns); b++) {
+        struct tcpw_tuple_node *n;
+        while ((n = tcpw_tuple_table_chain(&t->conns, b))) {
+            struct tcpw_conn *c = (struct tcpw_conn *)n;
             tcpw__conn_destroy(c);
         }
     }

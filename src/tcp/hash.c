@@ -130,10 +130,17 @@ uint64_t tcpw_tuple_hash(const uint8_t key[16], const struct tcpw_tuple *t)
 
 #define TABLE_MIN_BUCKETS 16u
 
-static size_t bucket_of(const struct tcpw_tuple_table *t, const struct tcpw_tuple *tuple)
+/* The chain a tuple belongs in: in the old array while its bucket there has
+ * not moved yet (the table is doubling), else in the current one. */
+static struct tcpw_tuple_node **bucket_of(const struct tcpw_tuple_table *t,
+                                          const struct tcpw_tuple *tuple)
 {
     /* SipHash output is uniform in every bit, so the low bits index. */
-    return (size_t)tcpw_tuple_hash(t->key, tuple) & t->mask;
+    size_t h = (size_t)tcpw_tuple_hash(t->key, tuple);
+
+    if (t->old && (h & t->old_mask) >= t->migrated)
+        return &t->old[h & t->old_mask];
+    return &t->buckets[h & t->mask];
 }
 
 int tcpw_tuple_table_init(struct tcpw_tuple_table *t, size_t initial_buckets, const uint8_t key[16])
@@ -149,6 +156,9 @@ int tcpw_tuple_table_init(struct tcpw_tuple_table *t, size_t initial_buckets, co
         return -ENOMEM;
     t->mask = n - 1;
     t->count = 0;
+    t->old = NULL;
+    t->old_mask = 0;
+    t->migrated = 0;
     memcpy(t->key, key, sizeof t->key);
     return 0;
 }
@@ -156,13 +166,40 @@ int tcpw_tuple_table_init(struct tcpw_tuple_table *t, size_t initial_buckets, co
 void tcpw_tuple_table_fini(struct tcpw_tuple_table *t)
 {
     free(t->buckets);
+    free(t->old);
     t->buckets = NULL;
+    t->old = NULL;
     t->mask = 0;
     t->count = 0;
 }
 
-/* Doubles the bucket array. Growth is an optimisation: when memory is short
- * the table keeps its size and its chains get longer, but nothing fails. */
+/* Moves up to `n` buckets of the old array: old bucket i splits into i and
+ * i + old size of the current one. */
+static void table_migrate(struct tcpw_tuple_table *t, size_t n)
+{
+    while (t->old && n--) {
+        size_t i = t->migrated;
+        struct tcpw_tuple_node *node = t->old[i];
+
+        t->old[i] = NULL;
+        t->migrated++; /* from now on bucket_of() routes i's tuples here */
+        while (node) {
+            struct tcpw_tuple_node *next = node->next, **b = bucket_of(t, &node->tuple);
+            node->next = *b;
+            *b = node;
+            node = next;
+        }
+        if (t->migrated == t->old_mask + 1) {
+            free(t->old);
+            t->old = NULL;
+        }
+    }
+}
+
+/* Starts doubling the bucket array (zeroed: the buckets of the old ones not
+ * moved yet are empty, so a walk sees each node once). Growth is an
+ * optimisation: when memory is short the table keeps its size and its
+ * chains get longer, but nothing fails. */
 static void table_grow(struct tcpw_tuple_table *t)
 {
     size_t old_n = t->mask + 1;
@@ -172,40 +209,33 @@ static void table_grow(struct tcpw_tuple_table *t)
     struct tcpw_tuple_node **nb = calloc(new_n, sizeof(*nb));
     if (!nb)
         return;
-
-    struct tcpw_tuple_node **ob = t->buckets;
+    t->old = t->buckets;
+    t->old_mask = t->mask;
+    t->migrated = 0;
     t->buckets = nb;
     t->mask = new_n - 1;
-    for (size_t i = 0; i < old_n; i++) {
-        struct tcpw_tuple_node *n = ob[i];
-        while (n) {
-            struct tcpw_tuple_node *next = n->next;
-            size_t b = bucket_of(t, &n->tuple);
-            n->next = nb[b];
-            nb[b] = n;
-            n = next;
-        }
-    }
-    free(ob);
 }
 
 int tcpw_tuple_table_insert(struct tcpw_tuple_table *t, struct tcpw_tuple_node *n)
 {
     assert(!tcpw_tuple_table_find(t, &n->tuple));
-    size_t b = bucket_of(t, &n->tuple);
-    n->next = t->buckets[b];
-    t->buckets[b] = n;
+    struct tcpw_tuple_node **b = bucket_of(t, &n->tuple);
+    n->next = *b;
+    *b = n;
     t->count++;
-    /* Keep the load factor at or below 1 so chains stay O(1) on average. */
-    if (t->count > t->mask + 1)
+    /* Keep the load factor at or below 1 so chains stay O(1) on average:
+     * a doubling started at load 1 is over after half the old size of
+     * inserts, before the load can pass 1 again. */
+    if (!t->old && t->count > t->mask + 1)
         table_grow(t);
+    table_migrate(t, 2);
     return 0;
 }
 
 struct tcpw_tuple_node *tcpw_tuple_table_find(const struct tcpw_tuple_table *t,
                                               const struct tcpw_tuple *tuple)
 {
-    struct tcpw_tuple_node *n = t->buckets[bucket_of(t, tuple)];
+    struct tcpw_tuple_node *n = *bucket_of(t, tuple);
     while (n && !tcpw_tuple_eq(&n->tuple, tuple))
         n = n->next;
     return n;
@@ -213,7 +243,7 @@ struct tcpw_tuple_node *tcpw_tuple_table_find(const struct tcpw_tuple_table *t,
 
 void tcpw_tuple_table_remove(struct tcpw_tuple_table *t, struct tcpw_tuple_node *n)
 {
-    struct tcpw_tuple_node **pp = &t->buckets[bucket_of(t, &n->tuple)];
+    struct tcpw_tuple_node **pp = bucket_of(t, &n->tuple);
     while (*pp && *pp != n)
         pp = &(*pp)->next;
     assert(*pp == n); /* the caller promised n is in the table */
@@ -222,4 +252,18 @@ void tcpw_tuple_table_remove(struct tcpw_tuple_table *t, struct tcpw_tuple_node 
     *pp = n->next;
     n->next = NULL;
     t->count--;
+}
+
+size_t tcpw_tuple_table_chains(const struct tcpw_tuple_table *t)
+{
+    if (!t->buckets)
+        return 0;
+    return t->mask + 1 + (t->old ? t->old_mask + 1 : 0);
+}
+
+struct tcpw_tuple_node *tcpw_tuple_table_chain(const struct tcpw_tuple_table *t, size_t i)
+{
+    if (i <= t->mask)
+        return t->buckets[i];
+    return t->old[i - (t->mask + 1)]; /* moved buckets are NULL */
 }

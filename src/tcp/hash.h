@@ -30,7 +30,9 @@ uint64_t tcpw_tuple_hash(const uint8_t key[16], const struct tcpw_tuple *t);
 
 /* Intrusive hash table of tuples: embed a node in the owner and recover the
  * owner from a found node. Chained buckets, power-of-two size, doubled when
- * the load passes 1 (so lookups stay O(1) on average). */
+ * the load passes 1 (so lookups stay O(1) on average). The doubling is
+ * incremental (linear hashing's split: each insert moves two buckets of the
+ * old array), so no insert pauses to rehash every connection. */
 struct tcpw_tuple_node {
     struct tcpw_tuple_node *next;
     struct tcpw_tuple tuple;
@@ -41,6 +43,11 @@ struct tcpw_tuple_table {
     size_t mask;  /* bucket count - 1 */
     size_t count;
     uint8_t key[16];
+    /* While doubling: the old array, whose buckets below `migrated` have
+     * moved to `buckets`; NULL otherwise. */
+    struct tcpw_tuple_node **old;
+    size_t old_mask;
+    size_t migrated;
 };
 
 /* initial_buckets is rounded up to a power of two (>= 16). Returns 0/-ENOMEM. */
@@ -57,5 +64,12 @@ struct tcpw_tuple_node *tcpw_tuple_table_find(const struct tcpw_tuple_table *t,
                                               const struct tcpw_tuple *tuple);
 /* Removes n (which must be in the table). */
 void tcpw_tuple_table_remove(struct tcpw_tuple_table *t, struct tcpw_tuple_node *n);
+
+/* Walking every node: chains 0 .. tcpw_tuple_table_chains() - 1, each
+ * node in exactly one (also while the table doubles). A walk that removes
+ * nodes may do so (removal never moves other nodes); one that inserts must
+ * start over. */
+size_t tcpw_tuple_table_chains(const struct tcpw_tuple_table *t);
+struct tcpw_tuple_node *tcpw_tuple_table_chain(const struct tcpw_tuple_table *t, size_t i);
 
 #endif

@@ -245,8 +245,9 @@ static int agg_conns(struct agg *a)
     const struct tcpw_tuple_table *t = &a->s->tcp->conns;
     int err = 0;
 
-    for (size_t b = 0; b <= t->mask && !err; b++)
-        for (const struct tcpw_tuple_node *n = t->buckets[b]; n && !err; n = n->next)
+    for (size_t b = 0; b < tcpw_tuple_table_chains(t) && !err; b++)
+        for (const struct tcpw_tuple_node *n = tcpw_tuple_table_chain(t, b); n && !err;
+             n = n->next)
             err = agg_add(a, &n->tuple, true);
     return err;
 }

@@ -109,9 +109,9 @@ static struct tcpw_tuple nth_tuple(uint32_t i, uint64_t *rng)
 static size_t longest_chain(const struct tcpw_tuple_table *t)
 {
     size_t longest = 0;
-    for (size_t b = 0; b <= t->mask; b++) {
+    for (size_t b = 0; b < tcpw_tuple_table_chains(t); b++) {
         size_t len = 0;
-        for (const struct tcpw_tuple_node *n = t->buckets[b]; n; n = n->next)
+        for (const struct tcpw_tuple_node *n = tcpw_tuple_table_chain(t, b); n; n = n->next)
             len++;
         if (len > longest)
             longest = len;
@@ -139,6 +139,39 @@ static void test_init_rounding(void)
 
 #define N_TUPLES 100000u
 
+/* Removals and lookups while the table is mid-doubling: the node's chain is
+ * in whichever array its bucket lives in at that moment. */
+static void test_remove_while_doubling(void)
+{
+    uint8_t key[16];
+    static struct tcpw_tuple_node nodes[600];
+    struct tcpw_tuple_table t;
+    uint64_t rng = 3;
+    size_t seen = 0;
+
+    ref_key(key);
+    CHECK_EQ_I(tcpw_tuple_table_init(&t, 512, key), 0);
+    memset(nodes, 0, sizeof nodes);
+    for (uint32_t i = 0; i < 600; i++)
+        nodes[i].tuple = nth_tuple(i, &rng);
+    /* 513 inserts start the 512 -> 1024 doubling; 87 more move 174 of the
+     * 512 old buckets. */
+    for (uint32_t i = 0; i < 600; i++)
+        CHECK_EQ_I(tcpw_tuple_table_insert(&t, &nodes[i]), 0);
+    CHECK(t.old != NULL);
+    CHECK_EQ(t.migrated, 2u * 88u);
+    for (uint32_t i = 0; i < 600; i += 2)
+        tcpw_tuple_table_remove(&t, &nodes[i]);
+    CHECK_EQ(t.count, 300);
+    for (uint32_t i = 0; i < 600; i++)
+        CHECK(tcpw_tuple_table_find(&t, &nodes[i].tuple) == (i % 2 ? &nodes[i] : NULL));
+    for (size_t b = 0; b < tcpw_tuple_table_chains(&t); b++)
+        for (const struct tcpw_tuple_node *n = tcpw_tuple_table_chain(&t, b); n; n = n->next)
+            seen++;
+    CHECK_EQ(seen, 300);
+    tcpw_tuple_table_fini(&t);
+}
+
 static void test_table_vs_model(void)
 {
     uint8_t key[16];
@@ -155,15 +188,29 @@ static void test_table_vs_model(void)
     for (uint32_t i = 0; i < N_TUPLES; i++)
         nodes[i].tuple = nth_tuple(i, &rng);
 
-    /* Insert all, in order; the table grows to keep the load <= 1. */
-    size_t count = 0;
+    /* Insert all, in order; the table grows to keep the load <= 1, a few
+     * buckets per insert: while it doubles, a walk still sees every node
+     * exactly once and every node is found. */
+    size_t count = 0, doubling_seen = 0;
     for (uint32_t i = 0; i < N_TUPLES; i++) {
         CHECK_EQ_I(tcpw_tuple_table_insert(&t, &nodes[i]), 0);
         in[i] = true;
         count++;
         if (t.count != count || t.count > t.mask + 1)
             break;
+        if (t.old && (i % 997 == 0 || t.migrated == 2)) {
+            size_t seen = 0;
+            doubling_seen++;
+            for (size_t b = 0; b < tcpw_tuple_table_chains(&t); b++)
+                for (const struct tcpw_tuple_node *n = tcpw_tuple_table_chain(&t, b); n; n = n->next)
+                    seen++;
+            CHECK_EQ(seen, count);
+            CHECK(tcpw_tuple_table_find(&t, &nodes[i / 2].tuple) == &nodes[i / 2]);
+            CHECK(tcpw_tuple_table_find(&t, &nodes[i].tuple) == &nodes[i]);
+        }
     }
+    CHECK(doubling_seen >= 13); /* every doubling, 16 -> 131072 buckets */
+    CHECK(t.old == NULL);       /* the last one is over */
     CHECK_EQ(t.count, N_TUPLES);
     CHECK(t.mask + 1 >= N_TUPLES);
     CHECK_EQ(t.mask + 1, 131072); /* 16 doubled until >= 100000 */
@@ -340,6 +387,7 @@ int main(void)
     RUN(test_tuple_hash);
     RUN(test_init_rounding);
     RUN(test_table_vs_model);
+    RUN(test_remove_while_doubling);
     RUN(test_growth);
     RUN(test_chain_removal);
     RUN(test_find_absent);
