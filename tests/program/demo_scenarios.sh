@@ -110,6 +110,17 @@ expect tw-reuse "server: recv() = 5 \"again\""
 expect tw-reuse "client counters: TcpActiveOpens=2 TcpExtTWRecycled=1"
 reject tw-reuse "EADDRNOTAVAIL"
 
+run ports-exhausted
+expect ports-exhausted "client: ports toward 10.0.0.2:80: 3 in the range, 0 held by"
+expect ports-exhausted "connections, 3 by TIME_WAIT, 0 free"
+expect ports-exhausted "client: connect() = -EADDRNOTAVAIL: cannot assign requested"
+expect ports-exhausted "SO_ERROR ="
+expect ports-exhausted "ECONNREFUSED"
+expect ports-exhausted "connections, 0 by TIME_WAIT, 3 free"
+expect ports-exhausted "client: connect() found a port again"
+expect ports-exhausted "client counters: TcpActiveOpens=5 TcpAttemptFails=1 TcpExtTW=3"
+reject ports-exhausted "TWRecycled"
+
 run tw-syn-newer
 expect tw-syn-newer "server: the 4-tuple is held in TIME_WAIT for 2MSL"
 expect tw-syn-newer "SYN_SENT     ---- SYN seq=281250 ---------------------> TIME_WAIT"

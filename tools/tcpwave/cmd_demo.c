@@ -562,6 +562,66 @@ static int scenario_tw_reuse(struct demo *d)
     return 0;
 }
 
+/* The client's ports toward the server, as `tcpwave ss --ports` lists them. */
+static void note_ports(struct demo *d)
+{
+    struct tcpw_port_usage u;
+
+    if (tcpw_port_usage(d->client, 0, SERVER_ADDR, SERVER_PORT, &u) == 0)
+        note(d,
+             "client: ports toward 10.0.0.2:80: %" PRIu32 " in the range, %" PRIu32
+             " held by connections, %" PRIu32 " by TIME_WAIT, %" PRIu32 " free",
+             u.range, u.connections, u.time_wait, u.free);
+}
+
+/* RFC 6056: a client needs a local port whose 4-tuple toward the
+ * destination is unused, and each connection it closes first holds one for
+ * 2MSL. With a 3-port ip_local_port_range, three quick connections to one
+ * server use them all: the fourth connect() fails with EADDRNOTAVAIL while
+ * another destination still has every port; 2MSL later they are back. */
+static int scenario_ports_exhausted(struct demo *d)
+{
+    int r;
+
+    for (int i = 0; i < 3; i++) {
+        r = open_connection(d);
+        if (r)
+            return r;
+        app_close(d, "client", d->client, &d->cfd);
+        run_for(d, 10 * MS);
+        app_close(d, "server", d->server, &d->sfd);
+        run_for(d, 10 * MS);
+        note_ports(d);
+    }
+    d->cfd = tcpw_socket(d->client);
+    note(d, "client: connect(10.0.0.2:80)");
+    r = tcpw_connect(d->client, d->cfd, SERVER_ADDR, SERVER_PORT);
+    note(d, "client: connect() = -%s: %s", err_name(r), tcpw_strerror(r));
+    if (r != -EADDRNOTAVAIL)
+        return r < 0 ? r : -EPROTO;
+    note(d, "client: port 81 is another destination with all its ports: connect(10.0.0.2:81)");
+    r = tcpw_connect(d->client, d->cfd, SERVER_ADDR, SERVER_PORT + 1);
+    if (r != -EINPROGRESS)
+        return r < 0 ? r : -EPROTO;
+    run_for(d, 5 * MS);
+    {
+        int err = 0;
+        size_t len = sizeof(err);
+        tcpw_getsockopt(d->client, d->cfd, TCPW_SO_ERROR, &err, &len);
+        note(d, "client: a port was found; nobody listens on 81: SO_ERROR = %s",
+             err_name(-err));
+    }
+    app_close(d, "client", d->client, &d->cfd);
+    run_for(d, 60 * SEC);
+    note(d, "2MSL after the closes: the records are gone");
+    note_ports(d);
+    r = open_connection(d);
+    if (r)
+        return r;
+    note(d, "client: connect() found a port again");
+    return 0;
+}
+
 /* Whether the server holds a TIME_WAIT record for client port `port`. */
 static bool server_holds(struct demo *d, uint16_t port)
 {
@@ -720,7 +780,7 @@ static int scenario_tw_overflow(struct demo *d)
     for (int i = 0; i < 2; i++) {
         int r;
         /* Each connection's numbers relative to its own ISNs. */
-        d->ladder.isn_left_known = d->ladder.isn_right_known = false;
+        ladder_forget_isns(&d->ladder);
         r = server_closes_first(d, &old);
         if (r)
             return r;
@@ -771,7 +831,7 @@ static int scenario_tw_recycle_nat(struct demo *d)
     /* The ladder's left column is client B from here on. */
     d->ladder.left_addr = CLIENT_B_ADDR;
     snprintf(d->ladder.left_name, sizeof(d->ladder.left_name), "%s", "client B");
-    d->ladder.isn_left_known = d->ladder.isn_right_known = false;
+    ladder_forget_isns(&d->ladder); /* another host's ports */
     cfd_b = tcpw_socket(d->client_b);
     if (cfd_b < 0)
         return cfd_b;
@@ -850,6 +910,8 @@ static const struct scenario scenarios[] = {
      scenario_orphan_fin_timeout, false, NULL, NULL},
     {"icmp-unreachable", "connect() to an unreachable host: ICMP, EHOSTUNREACH",
      scenario_icmp_unreachable, false, NULL, NULL},
+    {"ports-exhausted", "3 ephemeral ports: three closes fill them with TIME_WAIT, connect() fails",
+     scenario_ports_exhausted, false, "ip_local_port_range=40000 40002", NULL},
     {"tw-reuse", "tcp_tw_reuse=1: a new connect() from the same port takes TIME_WAIT over",
      scenario_tw_reuse, false, "tcp_tw_reuse=1", NULL},
     {"tw-syn-newer", "server in TIME_WAIT: the client reconnects from the same port, accepted",

@@ -66,6 +66,8 @@ void ladder_begin(struct ladder *l)
             ARROW_W + 2 + STATE_W, l->last_right);
 }
 
+void ladder_forget_isns(struct ladder *l) { l->isn_left_known = l->isn_right_known = false; }
+
 /* Sequence numbers relative to the sender's ISN (and acks to the
  * receiver's), learnt from the SYNs, as Wireshark's "relative" numbers. */
 static void relative(struct ladder *l, bool from_left, const struct tcpw_tcp *t, uint32_t *seq,
@@ -73,13 +75,22 @@ static void relative(struct ladder *l, bool from_left, const struct tcpw_tcp *t,
 {
     uint32_t *own = from_left ? &l->isn_left : &l->isn_right;
     bool *own_known = from_left ? &l->isn_left_known : &l->isn_right_known;
-    uint32_t peer = from_left ? l->isn_right : l->isn_left;
-    bool peer_known = from_left ? l->isn_right_known : l->isn_left_known;
+    uint32_t peer;
+    bool peer_known;
 
+    if ((t->flags & TCPW_SYN) && !(t->flags & TCPW_ACK)) {
+        uint16_t lp = from_left ? t->sport : t->dport, rp = from_left ? t->dport : t->sport;
+        if (lp != l->syn_left_port || rp != l->syn_right_port)
+            ladder_forget_isns(l); /* another connection */
+        l->syn_left_port = lp;
+        l->syn_right_port = rp;
+    }
     if ((t->flags & TCPW_SYN) && !*own_known) {
         *own = t->seq;
         *own_known = true;
     }
+    peer = from_left ? l->isn_right : l->isn_left;
+    peer_known = from_left ? l->isn_right_known : l->isn_left_known;
     *seq = t->seq;
     *ack = t->ack;
     if (l->absolute)

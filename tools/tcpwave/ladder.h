@@ -29,9 +29,15 @@ struct ladder {
     ladder_state_fn state;
     void *state_user;
     uint64_t events;
-    /* ISNs learnt from the SYNs, for relative numbers. */
+    /* ISNs learnt from the SYNs, for relative numbers (as Wireshark's). A
+     * connection-opening SYN (no ACK) from another port pair than the last
+     * one starts a new connection's numbering; one on the same port pair
+     * (a reused 4-tuple) keeps the old base, so the new sequence space
+     * shows against the old one. A NAT between the hosts changes the
+     * ports only on one leg, so the SYN,ACK never starts anything. */
     uint32_t isn_left, isn_right;
     bool isn_left_known, isn_right_known;
+    uint16_t syn_left_port, syn_right_port; /* ports of the last opening SYN */
     /* States last shown, to print a line when they change. */
     char last_left[24], last_right[24];
     /* The packet drawn last is held until the next event says whether it
@@ -43,6 +49,10 @@ struct ladder {
 
 void ladder_init(struct ladder *l, FILE *out, enum ladder_format format, uint32_t left_addr,
                  const char *left_name, uint32_t right_addr, const char *right_name);
+
+/* Forgets the ISNs learnt so far: the next SYN of every port pair sets a
+ * new base for its relative numbers. */
+void ladder_forget_isns(struct ladder *l);
 
 /* Prints the header (text) or nothing (JSON). */
 void ladder_begin(struct ladder *l);
