@@ -58,6 +58,8 @@ struct peer_view {
 };
 
 struct world {
+    bool small_range;  /* ip_local_port_range 40000-40019 */
+    uint64_t usage_tw; /* check_port_usage's sum */
     struct tcpw_stack *s;
     uint64_t now;
     struct peer_view views[4];
@@ -189,6 +191,10 @@ static void app_call(struct world *w, struct reader *r)
     case 0:
         if (*fd < 0) {
             *fd = tcpw_socket(w->s);
+            /* Sometimes from a chosen port of the (small) range, which a
+             * connection or a TIME_WAIT record may hold already. */
+            if (*fd >= 0 && (arg & 0x80))
+                tcpw_bind(w->s, *fd, 0, (uint16_t)(40000 + arg % 24));
             if (*fd >= 0)
                 tcpw_connect(w->s, *fd, PEER, w->views[arg % 4].pport);
         }
@@ -234,6 +240,33 @@ static void app_call(struct world *w, struct reader *r)
     }
 }
 
+/* The per-destination accounting agrees with itself: the walk over every
+ * destination and the per-destination count, and the TIME_WAIT count. */
+static int usage_visit(void *user, const struct tcpw_port_dest_usage *d)
+{
+    struct world *w = user;
+    struct tcpw_port_usage u;
+
+    FAIL_IF(tcpw_port_usage(w->s, d->laddr, d->raddr, d->rport, &u) != 0);
+    FAIL_IF(memcmp(&u, &d->usage, sizeof(u)) != 0);
+    FAIL_IF(u.connections + u.time_wait + u.listening + u.free != u.range);
+    FAIL_IF(u.connections + u.time_wait == 0);
+    w->usage_tw += u.time_wait;
+    return 0;
+}
+
+static void check_port_usage(struct world *w)
+{
+    int rc;
+
+    w->usage_tw = 0;
+    rc = tcpw_port_usage_foreach(w->s, usage_visit, w);
+    FAIL_IF(rc != 0 && rc != -ENOMEM);
+    /* Every record of this stack is toward PEER from the range or from the
+     * listener's port 80 (outside it). */
+    FAIL_IF(rc == 0 && w->usage_tw > tcpw_tw_count(w->s));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct world w;
@@ -249,6 +282,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         w.fds[i] = -1;
     cfg.tcp_rmem_default = 8192;
     cfg.tcp_wmem_default = 8192;
+    {
+        /* The first byte picks a profile, so the fuzzer also reaches port
+         * exhaustion, busy destinations, tw_reuse take-overs, the TIME_WAIT
+         * limits and the offset-less timestamp clock. */
+        uint8_t prof = u8(&r);
+        w.small_range = prof & 1;
+        if (w.small_range) {
+            cfg.ip_local_port_range_min = 40000;
+            cfg.ip_local_port_range_max = 40019;
+        }
+        cfg.tcp_tw_reuse = (prof & 2) ? 1 : 2;
+        if (prof & 4) {
+            cfg.tcp_max_tw_buckets = 4;
+            cfg.tcp_tw_overflow_policy = (prof >> 3) & 1;
+        }
+        if (prof & 16)
+            cfg.tcp_tw_dest_quota = 3;
+        if (prof & 32)
+            cfg.tcp_timestamps = 2;
+    }
     params.config = &cfg;
     params.output_user = &w;
     w.now = 1000000;
@@ -284,6 +337,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tcpw_state_counts(w.s, counts);
         for (int st = 0; st < TCPW_STATE_COUNT; st++)
             FAIL_IF(counts[st] > 100000); /* an underflowed count */
+        if (w.small_range)
+            check_port_usage(&w);
         /* After running what is due, nothing may be due in the past. */
         tcpw_stack_advance(w.s, w.now);
         FAIL_IF(tcpw_stack_next_deadline(w.s) < w.now);
