@@ -69,8 +69,6 @@ unsigned tcpw__sock_events(const struct tcpw_sock *so);
 struct tcpw_sock *tcpw__sock_new(struct tcpw_stack *s);
 /* The listener for a segment to addr:port, or NULL. */
 struct tcpw_listener *tcpw__listener_find(struct tcpw_stack *s, uint32_t addr, uint16_t port);
-/* Whether any socket or live connection holds local port `port`. */
-bool tcpw__port_in_use(struct tcpw_stack *s, uint16_t port);
 /* Frees every socket and listener (stack teardown). */
 void tcpw__socks_destroy(struct tcpw_stack *s);
 

@@ -128,33 +128,20 @@ struct tcpw_listener *tcpw__listener_find(struct tcpw_stack *s, uint32_t addr, u
 /* Whether a bound (or listening) socket holds local port `port`: O(1),
  * from the bitmap bind() and sock_free() keep. Sockets of accepted or
  * connect()-picked connections are not bound; their live connections hold
- * the port (conn_holds_port, or the 4-tuple in connect). */
+ * the port (tcpw__holds_conn_on, or the 4-tuple in connect). */
 static bool sock_holds_port(const struct tcpw_stack *s, uint16_t port)
 {
     return (s->tcp->bound_ports[port >> 6] >> (port & 63)) & 1u;
 }
 
-/* Whether any live connection (orphans included) uses local port `port`:
- * O(1), from the per-port counts of tcp/port_holds. */
-static bool conn_holds_port(const struct tcpw_stack *s, uint16_t port)
-{
-    return tcpw__holds_conn_on(s, port);
-}
-
-static bool tw_holds_port(const struct tcpw_stack *s, uint16_t port)
-{
-    return tcpw__holds_tw_on(s, port);
-}
-
-bool tcpw__port_in_use(struct tcpw_stack *s, uint16_t port)
-{
-    return sock_holds_port(s, port) || conn_holds_port(s, port);
-}
-
+/* bind(0): a port nobody holds, from the bound-port bitmap and the per-port
+ * counts of live connections (orphans included) and TIME_WAIT records
+ * (tcp/port_holds): O(1). */
 static bool bind_port_free(void *user, uint16_t port)
 {
     struct tcpw_stack *s = user;
-    return !sock_holds_port(s, port) && !conn_holds_port(s, port) && !tw_holds_port(s, port);
+    return !sock_holds_port(s, port) && !tcpw__holds_conn_on(s, port) &&
+           !tcpw__holds_tw_on(s, port);
 }
 
 /* bind(0) jumps over ports that a socket, connection or record holds. */
@@ -225,7 +212,7 @@ int tcpw_listen(struct tcpw_stack *s, int fd, int backlog)
     }
     /* Linux refuses to listen on a port that live connections or, without
      * SO_REUSEADDR, TIME_WAIT records still hold. */
-    if (conn_holds_port(s, so->lport) || (!so->reuseaddr && tw_holds_port(s, so->lport)))
+    if (tcpw__holds_conn_on(s, so->lport) || (!so->reuseaddr && tcpw__holds_tw_on(s, so->lport)))
         return -EADDRINUSE;
     l = calloc(1, sizeof(*l));
     if (!l)
@@ -337,7 +324,7 @@ static int connect_pick_port(struct tcpw_stack *s, struct connect_pick *pick)
     struct tcpw_port_probe probe = {connect_port_free, NULL, pick};
     uint16_t lo = (uint16_t)s->cfg.ip_local_port_range_min;
     uint16_t hi = (uint16_t)s->cfg.ip_local_port_range_max;
-    uint32_t before = s->tcp->ports.next_ephemeral, walked;
+    uint32_t before = s->tcp->ports.next_ephemeral, walked, num;
     int err;
 
     pick->busy = reuse ? NULL : tcpw__holds_busy_find(s, u->laddr, u->raddr, u->rport);
@@ -354,8 +341,8 @@ static int connect_pick_port(struct tcpw_stack *s, struct connect_pick *pick)
      * picked, or went round the whole range. */
     pick->busy = tcpw__holds_busy_build(s, u->laddr, u->raddr, u->rport);
     walked = s->tcp->ports.next_ephemeral - before - (err ? 0u : 1u);
+    num = (uint32_t)hi - lo + 1u;
     for (uint32_t k = 1; pick->busy && k <= walked; k++) {
-        uint32_t num = (uint32_t)hi - lo + 1u;
         uint16_t port = err ? (uint16_t)(lo + k - 1u)
                             : (uint16_t)(lo + ((uint32_t)pick->tuple.lport - lo + num - k % num) % num);
         if (!sock_holds_port(s, port))

@@ -304,12 +304,3 @@ void tcpw__holds_fini(struct tcpw_stack *s)
     free(h->by_port);
     memset(h, 0, sizeof(*h));
 }
-
-size_t tcpw__holds_memory_bytes(const struct tcpw_stack *s)
-{
-    const struct tcpw_port_holds *h = holds_of(s);
-    size_t bitmap = ((size_t)h->nwords + h->nsum) * sizeof(uint64_t);
-
-    return 65536u * sizeof(*h->by_port) + bitmap * (1u + h->busy.used) +
-           tcpw__dest_map_memory_bytes(&h->busy);
-}

@@ -113,7 +113,4 @@ uint32_t tcpw__holds_skip_dest(const struct tcpw_stack *s, const struct tcpw_bus
 uint32_t tcpw__holds_skip_any(const struct tcpw_stack *s, const uint64_t *bound, uint32_t index,
                               uint32_t left);
 
-/* Heap bytes of these structures (pages of by_port count in full). */
-size_t tcpw__holds_memory_bytes(const struct tcpw_stack *s);
-
 #endif

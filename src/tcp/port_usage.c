@@ -48,13 +48,14 @@ int tcpw_port_usage(const struct tcpw_stack *stack, uint32_t laddr, uint32_t rad
     lo = stack->cfg.ip_local_port_range_min;
     hi = stack->cfg.ip_local_port_range_max;
     out->range = hi - lo + 1u;
-    /* O(range) hash lookups, no per-destination structure yet: fine for a
-     * diagnostic call, not for a per-connect() path. */
+    /* O(range): a diagnostic call, not a per-connect() path. The per-port
+     * holder counts (tcp/port_holds) spare the hash lookups for the ports
+     * no connection or record uses at all. */
     for (uint32_t port = lo; port <= hi; port++) {
         struct tcpw_tuple tu = {laddr, raddr, (uint16_t)port, rport};
-        if (tcpw__conn_find(s, &tu))
+        if (tcpw__holds_conn_on(s, (uint16_t)port) && tcpw__conn_find(s, &tu))
             out->connections++;
-        else if (tcpw__tw_find(s, &tu))
+        else if (tcpw__holds_tw_on(s, (uint16_t)port) && tcpw__tw_find(s, &tu))
             out->time_wait++;
         else if (tcpw__listener_find(s, laddr, (uint16_t)port))
             out->listening++;
@@ -239,7 +240,7 @@ static int cmp_order(const void *x, const void *y)
 }
 
 /* Live connections, orphans and handshakes included: every node of the
- * table, as api/socket.c's conn_holds_port() walks it. */
+ * table. */
 static int agg_conns(struct agg *a)
 {
     const struct tcpw_tuple_table *t = &a->s->tcp->conns;
