@@ -8,15 +8,8 @@
 #
 #   bench/run-connect.sh [--runs 5] [--connects 2000] [--sockets 1000]
 set -eu
-src=$(cd "$(dirname "$0")/.." && pwd)
-build=${TCPW_BENCH_BUILD:-/tmp/tcpwave-bench-release}
-gen=
-if command -v ninja >/dev/null 2>&1; then gen="-G Ninja"; fi
-# shellcheck disable=SC2086
-cmake -S "$src" -B "$build" $gen -DCMAKE_BUILD_TYPE=Release -DTCPW_TESTS=OFF \
-  -DTCPW_BENCH=ON >/dev/null
-cmake --build "$build" --target bench_connect >/dev/null
-bin="$build/bench/bench_connect"
+. "$(dirname "$0")/lib.sh"
+bench_build bench_connect
 
 ns="twbench$$"
 kfile=$(mktemp)
@@ -38,5 +31,5 @@ for pct in 0 50 90 99; do
     ip netns del "$ns"
   done
 done
-echo "# $(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); $(date -u +%Y-%m-%d)"
+bench_machine
 "$bin" --kernel "$kfile" "$@"
